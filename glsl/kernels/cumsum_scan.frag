@@ -1,0 +1,46 @@
+/*
+contributors: ddspgl
+description: |
+    Down-sweep of the wrapped cumsum. Element t of the output is the
+    exclusive prefix of its block (read from `upper`, the level above, or
+    zero at the top) plus the source elements before it inside its block of
+    CUMSUM_BLOCK, modulo p. Intermediate levels are written as digits; the
+    final pass adds element t itself when inclusive, converts the residue to
+    a float in [0, period) (or a signed value for a plain cumsum), rounds it
+    to float16 when the target is float16, and writes it in output order.
+options:
+    - CUMSUM_BLOCK, CUMSUM_SOURCE_LEN, CUMSUM_SOURCE_RAW, CUMSUM_REVERSE
+    - CUMSUM_HAS_UPPER: 1 when a level above holds block prefixes in `upper`
+    - CUMSUM_FINAL: 1 for the pass that writes values, 0 for digit levels
+    - CUMSUM_INCLUSIVE, CUMSUM_SIGNED, CUMSUM_ROUND_F16: final pass only
+*/
+#include "../lib/cumsum/cumsumSource.glsl"
+#include "../lib/float/roundF16.glsl"
+
+void main() {
+    ivec2 coords = getOutputCoords();                  // (row, position)
+    int t = coords.y;
+#if CUMSUM_FINAL && CUMSUM_REVERSE
+    t = CUMSUM_SOURCE_LEN - 1 - t;                     // position i holds scan index n-1-i
+#endif
+    uvec2 p = cumsumModulus();
+    int block = t / CUMSUM_BLOCK;
+#if CUMSUM_HAS_UPPER
+    uvec2 acc = resFromDigits(getUpper(coords.x, block));
+#else
+    uvec2 acc = uvec2(0u);
+#endif
+    for (int j = block * CUMSUM_BLOCK; j < t; ++j) acc = resAdd(acc, cumsumSource(coords.x, j, p), p);
+#if CUMSUM_FINAL
+#if CUMSUM_INCLUSIVE
+    acc = resAdd(acc, cumsumSource(coords.x, t, p), p);
+#endif
+    float value = resToFloat(acc, CUMSUM_SIGNED != 0, scale);
+#if CUMSUM_ROUND_F16
+    value = roundF16(value);
+#endif
+    setOutput(value);
+#else
+    setOutput(resToDigits(acc));
+#endif
+}
