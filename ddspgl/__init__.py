@@ -1,7 +1,7 @@
 """ddspgl: WebGL2 kernels for neural audio synthesis, proven against float64.
 
-    >>> import numpy as np, ddspgl
-    >>> phase = ddspgl.cumsum(np.full(64000, 440 / 16000, np.float32), period=1.0)
+>>> import numpy as np, ddspgl
+>>> phase = ddspgl.cumsum(np.full(64000, 440 / 16000, np.float32), period=1.0)
 """
 
 from .kernels.cumsum import cumsum

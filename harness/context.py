@@ -71,6 +71,7 @@ class Texture:
     def __init__(self, ctx: Context, rows: int, cols: int, channels: int, storage: str):
         if storage not in STORAGES:
             raise ValueError(f"storage must be one of {STORAGES}, got {storage!r}")
+        ctx.make_current()
         self.ctx, self.rows, self.cols = ctx, rows, cols
         self.channels, self.storage = channels, storage
         self.format, texel_bytes = _FORMATS[(storage, channels)]
@@ -90,12 +91,14 @@ class Texture:
         return Operand(name, self.rows, self.cols, self.width, self.channels)
 
     def write(self, data: np.ndarray) -> None:
+        self.ctx.make_current()
         flat = np.zeros(self.width * self.height * self.channels, _NUMPY[self.storage])
         flat[: data.size] = data.reshape(-1)
         self._tex.write(flat.tobytes())
 
     def read(self) -> np.ndarray:
         """The texture's contents, [rows, cols] (or [rows, cols, 4]), as float32."""
+        self.ctx.make_current()
         data = np.frombuffer(self._tex.read(), _NUMPY[self.storage])
         n = self.rows * self.cols * self.channels
         shape = (self.rows, self.cols) + ((4,) if self.channels == 4 else ())
@@ -109,6 +112,7 @@ class Texture:
     def release(self) -> None:
         if self._tex is None:
             raise RuntimeError("texture released twice")
+        self.ctx.make_current()
         if self._fbo is not None:
             # Releasing the bound framebuffer would leave moderngl rebinding a deleted
             # name on its next framebuffer creation (GL_INVALID_OPERATION).
@@ -132,6 +136,9 @@ class Context:
             )
         self._window = None
         self.gl = self._create_egl() if self.backend == "egl" else self._create_glfw()
+        global _CURRENT
+        _CURRENT = None
+        self.make_current()
         info = self.gl.info
         self.vendor = info["GL_VENDOR"]
         self.renderer = info["GL_RENDERER"]
@@ -199,10 +206,24 @@ class Context:
                 tex.release()
         return result[0], result[1]
 
+    def make_current(self) -> None:
+        """Make this context the thread's current one (several may coexist)."""
+        global _CURRENT
+        if _CURRENT is not self:
+            if self._window is not None:
+                import glfw
+
+                glfw.make_context_current(self._window)
+            else:
+                self.gl.__enter__()
+            _CURRENT = self
+
     def _park(self) -> None:
         self._parking.use()
 
     def close(self) -> None:
+        global _CURRENT
+        self.make_current()
         self._parking.release()
         self._parking_tex.release()
         for vao in self._vao.values():
@@ -217,6 +238,7 @@ class Context:
 
             glfw.destroy_window(self._window)
             self._window = None
+        _CURRENT = None
 
     # -- information ------------------------------------------------------------------------
 
@@ -279,7 +301,9 @@ class Context:
                     vertex_shader=vertex_source(), fragment_shader=fragment_source(src)
                 )
             except moderngl.Error as exc:
-                raise ContextError(f"{src.body} failed to compile on {self.renderer}:\n{exc}")
+                raise ContextError(
+                    f"{src.body} failed to compile on {self.renderer}:\n{exc}"
+                ) from exc
             self._programs[src] = prog
             self._vao[src] = self.gl.vertex_array(prog, [])
         return prog
@@ -294,6 +318,7 @@ class Context:
         defines: dict[str, int | float | str] | None = None,
     ) -> Texture:
         """One render pass of `body` over every element of `output`."""
+        self.make_current()
         uniforms = uniforms or {}
         src = ProgramSource(
             body=body,
@@ -305,7 +330,8 @@ class Context:
         prog = self._program(src)
         for unit, (name, tex) in enumerate(inputs.items()):
             tex._tex.use(location=unit)
-            prog[name].value = unit
+            if name in prog:  # a variant may never read an input (exclusive, n = 1)
+                prog[name].value = unit
         for name, (_, value) in uniforms.items():
             if name in prog:  # the compiler drops uniforms a variant does not read
                 prog[name].value = value
@@ -320,6 +346,7 @@ class Context:
         return output
 
     def finish(self) -> None:
+        self.make_current()
         self.gl.finish()
 
     def timed(self, fn, *args, **kwargs):
@@ -332,6 +359,7 @@ class Context:
 
 
 _DEFAULT: dict[str, Context] = {}
+_CURRENT: Context | None = None
 
 
 def default_context(backend: str | None = None) -> Context:

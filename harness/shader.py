@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 _INCLUDE = re.compile(r'^\s*#include\s+"([^"]+)"\s*$', re.MULTILINE)
 
@@ -39,8 +39,12 @@ def _normalize(path: PurePosixPath) -> PurePosixPath:
 
 
 @cache
-def resolve(path: str) -> str:
-    """The source of ``glsl/<path>`` with every ``#include`` expanded once."""
+def resolve(path: str | Path) -> str:
+    """The source of ``glsl/<path>`` with every ``#include`` expanded once.
+
+    A :class:`pathlib.Path` names a body outside the package (a test kernel, say); its
+    includes are resolved against the root of ``glsl/``.
+    """
     seen: set[PurePosixPath] = set()
 
     def expand(p: PurePosixPath) -> str:
@@ -50,6 +54,9 @@ def resolve(path: str) -> str:
         text = _read(p)
         return _INCLUDE.sub(lambda m: expand(_normalize(p.parent / m.group(1))), text)
 
+    if isinstance(path, Path):
+        text = path.read_text(encoding="utf-8")
+        return _INCLUDE.sub(lambda m: expand(_normalize(PurePosixPath(m.group(1)))), text)
     return expand(_normalize(PurePosixPath(path)))
 
 
@@ -72,7 +79,7 @@ class Operand:
 class ProgramSource:
     """Everything that determines a compiled fragment shader."""
 
-    body: str  # path under glsl/
+    body: str | Path  # path under glsl/, or a file outside it
     inputs: tuple[Operand, ...]
     output: Operand
     uniforms: tuple[tuple[str, str], ...] = ()  # (GLSL type, name)
@@ -98,7 +105,8 @@ def fragment_source(src: ProgramSource) -> str:
     lines += [f"uniform {t} {n};" for t, n in src.uniforms]
     lines.append(
         "ivec2 getOutputCoords() {\n"
-        f"    int i = min(int(gl_FragCoord.y) * {out.width} + int(gl_FragCoord.x), {out.size - 1});\n"
+        f"    int i = int(gl_FragCoord.y) * {out.width} + int(gl_FragCoord.x);\n"
+        f"    i = min(i, {out.size - 1});\n"
         f"    return ivec2(i / {out.cols}, i % {out.cols});\n"
         "}\n"
     )

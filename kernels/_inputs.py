@@ -18,11 +18,15 @@ def as_rows(x, *, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
     """`x` as a C-contiguous float32 [rows, n] array, and its original shape."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiu":
-        raise ValueError(f"{name}: unsupported dtype {arr.dtype}; expected a float or integer array")
+        raise ValueError(
+            f"{name}: unsupported dtype {arr.dtype}; expected a float or integer array"
+        )
     if arr.ndim == 0:
         raise ValueError(f"{name}: must have at least one axis, got a scalar")
     if arr.size == 0 or arr.shape[-1] == 0:
-        raise ValueError(f"{name}: empty array (shape {arr.shape}); the last axis needs length >= 1")
+        raise ValueError(
+            f"{name}: empty array (shape {arr.shape}); the last axis needs length >= 1"
+        )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name}: contains NaN or Inf")
     with np.errstate(over="ignore"):

@@ -36,9 +36,7 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
     p32 = _inputs.as_period(period)
     ctx = ctx or default_context()
     _inputs.check_fits(ctx, rows)
-    return run(ctx, rows, p32, exclusive=exclusive, reverse=reverse, storage=storage).reshape(
-        shape
-    )
+    return run(ctx, rows, p32, exclusive=exclusive, reverse=reverse, storage=storage).reshape(shape)
 
 
 def run(ctx: Context, rows: np.ndarray, period, *, exclusive, reverse, storage) -> np.ndarray:

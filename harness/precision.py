@@ -1,0 +1,275 @@
+"""The precision suite: cases, results, reports, and the regression check.
+
+A kernel contributes a *suite*: a function ``cases(quick) -> list[Case]``. Each case
+runs the ddspgl kernel (and its baseline, recorded but never held to a budget) on one
+input and returns a :class:`Result` whose error is in a unit where lower is better and
+passes when ``error <= budget``. ``ddspgl precision`` and ``tests/precision`` run the
+same cases; the CLI also writes ``reports/precision/<renderer>.{json,md,png}``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .context import Context
+
+REPORT_DIR = Path("reports") / "precision"
+# Errors below one float32 rounding of the unit are not told apart by the regression
+# check (a value stored in float32 cannot be more exact than that).
+REGRESSION_FLOOR = 2.0**-24
+REGRESSION_FACTOR = 2.0
+
+
+@dataclass
+class Result:
+    error: float  # ddspgl's error, in `unit`
+    budget: float  # derived bound on `error`
+    unit: str  # what error is measured in, e.g. "period", "sum|x|", "max|ref|"
+    passes: int  # render passes ddspgl issued
+    seconds: float  # wall time of the ddspgl call (upload, passes, readback)
+    baseline_error: float | None = None
+    baseline_passes: int | None = None
+    baseline_seconds: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error <= self.budget
+
+
+@dataclass(frozen=True)
+class Case:
+    kernel: str  # e.g. "cumsum"
+    id: str  # unique and readable, used as the pytest id and the report key
+    storage: str  # "float16" or "float32"
+    n: int  # length: the x axis of the report plot
+    series: str  # the report plot's series (one line per series and storage)
+    run: Callable[[Context], Result] = field(compare=False, repr=False)
+    slow: bool = False  # long inputs: marked for pytest
+
+
+def _suites() -> dict[str, Callable[[bool], list[Case]]]:
+    from ..kernels import cumsum_suite
+
+    return {"cumsum": cumsum_suite.cases}
+
+
+def all_cases(quick: bool = False, kernels: Iterable[str] | None = None) -> list[Case]:
+    suites = _suites()
+    names = list(kernels) if kernels else list(suites)
+    unknown = set(names) - set(suites)
+    if unknown:
+        raise ValueError(f"kernels: unknown {sorted(unknown)}; known: {sorted(suites)}")
+    return [case for name in names for case in suites[name](quick)]
+
+
+def timed(ctx: Context, fn: Callable, *args, **kwargs):
+    """(result, render passes, seconds) of one kernel call on `ctx`."""
+    before = ctx.counters.passes
+    ctx.finish()
+    start = time.perf_counter()
+    out = fn(*args, ctx=ctx, **kwargs)
+    seconds = time.perf_counter() - start
+    return out, ctx.counters.passes - before, seconds
+
+
+def renderer_slug(renderer: str) -> str:
+    """A file name for a GL renderer: 'llvmpipe (LLVM 15.0.6, 256 bits)' -> 'llvmpipe'."""
+    name = re.sub(r"\(.*?\)", "", renderer)
+    name = name.split("/")[0]
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "unknown"
+
+
+# -- regression baseline ------------------------------------------------------------------------
+
+
+def load_baseline(ctx: Context, root: Path = Path(".")) -> dict[str, dict]:
+    """The committed results for this renderer, keyed by case id ({} if none)."""
+    path = root / REPORT_DIR / f"{renderer_slug(ctx.renderer)}.json"
+    if not path.is_file():
+        return {}
+    return {row["id"]: row for row in json.loads(path.read_text())["cases"]}
+
+
+def regression(result: Result, committed: dict | None) -> str | None:
+    """Why `result` regressed against its committed row, or None."""
+    if committed is None:
+        return None
+    floor = max(committed["error"], REGRESSION_FLOOR)
+    if result.error > REGRESSION_FACTOR * floor:
+        return (
+            f"error {result.error:.3e} {result.unit} is more than {REGRESSION_FACTOR:g}x the "
+            f"committed {committed['error']:.3e}"
+        )
+    return None
+
+
+# -- running and reporting ----------------------------------------------------------------------
+
+
+def run_cases(ctx: Context, cases: list[Case], progress=sys.stderr) -> list[tuple[Case, Result]]:
+    """Run every case, showing progress (one updating line on a terminal)."""
+    results = []
+    width = len(str(len(cases)))
+    tty = progress is not None and progress.isatty()
+    start = time.perf_counter()
+    for i, case in enumerate(cases, 1):
+        if progress is not None:
+            elapsed = time.perf_counter() - start
+            line = f"[{i:>{width}}/{len(cases)}] {elapsed:6.1f}s  {case.id}"
+            progress.write(f"\r{line:<100.100}" if tty else line + "\n")
+            progress.flush()
+        results.append((case, case.run(ctx)))
+    if tty:
+        progress.write("\r" + " " * 100 + "\r")
+        progress.flush()
+    return results
+
+
+def _row(case: Case, result: Result, baseline: dict[str, dict]) -> dict:
+    row = {
+        "id": case.id,
+        "kernel": case.kernel,
+        "series": case.series,
+        "storage": case.storage,
+        "n": case.n,
+        **asdict(result),
+        "ok": result.ok,
+    }
+    reason = regression(result, baseline.get(case.id))
+    row["regression"] = reason
+    return row
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        if math.isinf(value) or math.isnan(value):
+            return str(value)
+        return f"{value:.2e}"
+    return str(value)
+
+
+def markdown(info: dict, rows: list[dict]) -> str:
+    lines = [
+        f"# Precision: {info['renderer']}",
+        "",
+        f"{info['vendor']} · {info['version']} · backend `{info['backend']}`",
+        "",
+        "Error against a float64 reference of the same float32 inputs; the budget is the",
+        "derived bound (see each kernel's spec). The TF.js algorithm's error is recorded,",
+        "not held to a budget.",
+        "",
+        f"{sum(r['ok'] for r in rows)}/{len(rows)} cases inside their budgets.",
+        "",
+        "| case | unit | ddspgl error | budget | error/budget | TF.js error | passes"
+        " (ddspgl / TF.js) | ms (ddspgl / TF.js) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = r["error"] / r["budget"] if r["budget"] else math.inf
+        mark = "" if r["ok"] and not r["regression"] else " **FAIL**"
+        ms = f"{r['seconds'] * 1e3:.1f} / " + (
+            f"{r['baseline_seconds'] * 1e3:.1f}" if r["baseline_seconds"] is not None else "-"
+        )
+        lines.append(
+            f"| {r['id']}{mark} | {r['unit']} | {_fmt(r['error'])} | {_fmt(r['budget'])} | "
+            f"{ratio:.3f} | {_fmt(r['baseline_error'])} | {r['passes']} / "
+            f"{_fmt(r['baseline_passes'])} | {ms} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(info: dict, rows: list[dict], path: Path) -> None:
+    """Error against length, log-log: ddspgl solid, TF.js dashed, budgets dotted."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kernels = sorted({(r["kernel"], r["unit"]) for r in rows})
+    storages = sorted({r["storage"] for r in rows})
+    fig, axes = plt.subplots(
+        len(kernels),
+        len(storages),
+        figsize=(6.5 * len(storages), 4.5 * len(kernels)),
+        squeeze=False,
+    )
+    tiny = 2.0**-40
+    for ki, (kernel, unit) in enumerate(kernels):
+        for si, storage in enumerate(storages):
+            ax = axes[ki][si]
+            subset = [
+                r
+                for r in rows
+                if r["kernel"] == kernel and r["unit"] == unit and r["storage"] == storage
+            ]
+            series = sorted({r["series"] for r in subset})
+            colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+            for ci, name in enumerate(series):
+                pts = sorted(
+                    ((r["n"], r) for r in subset if r["series"] == name), key=lambda t: t[0]
+                )
+                ns = sorted({n for n, _ in pts})
+                worst = {n: max(r["error"] for m, r in pts if m == n) for n in ns}
+                base = {
+                    n: max(
+                        (
+                            r["baseline_error"]
+                            for m, r in pts
+                            if m == n and r["baseline_error"] is not None
+                        ),
+                        default=None,
+                    )
+                    for n in ns
+                }
+                budget = {n: min(r["budget"] for m, r in pts if m == n) for n in ns}
+                color = colors[ci % len(colors)]
+                ax.loglog(
+                    ns, [max(worst[n], tiny) for n in ns], "o-", color=color, label=f"ddspgl {name}"
+                )
+                bn = [n for n in ns if base[n] is not None]
+                if bn:
+                    ax.loglog(
+                        bn,
+                        [max(base[n], tiny) for n in bn],
+                        "s--",
+                        color=color,
+                        alpha=0.6,
+                        label=f"TF.js {name}",
+                    )
+                ax.loglog(ns, [budget[n] for n in ns], ":", color=color, alpha=0.8)
+            ax.set_title(f"{kernel}, storage {storage}")
+            ax.set_xlabel("length n")
+            ax.set_ylabel(f"max error ({unit}; dotted: budget)")
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+    fig.suptitle(f"ddspgl precision on {info['renderer']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(ctx: Context, results: list[tuple[Case, Result]], root: Path = Path(".")):
+    """Write reports/precision/<renderer>.{json,md,png}; returns (paths, rows)."""
+    baseline = load_baseline(ctx, root)
+    info = ctx.info()
+    rows = [_row(c, r, baseline) for c, r in results]
+    out = root / REPORT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / renderer_slug(ctx.renderer)
+    stem.with_suffix(".json").write_text(json.dumps({"info": info, "cases": rows}, indent=1))
+    stem.with_suffix(".md").write_text(markdown(info, rows))
+    plot(info, rows, stem.with_suffix(".png"))
+    return [stem.with_suffix(s) for s in (".json", ".md", ".png")], rows

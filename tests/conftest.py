@@ -1,0 +1,48 @@
+"""Fixtures: one GL context per session, checked around every test.
+
+`ctx` is the shared context with two guards: no GL error before or after the test, and
+the live-texture counter and allocated bytes back where they started (no leaks, on
+success or failure paths alike). `fresh_ctx` is a context of its own for tests that need
+isolation (counters from zero, a lowered texture limit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ddspgl.harness import Context, default_context
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_GLSL = Path(__file__).resolve().parent / "glsl"
+
+
+@pytest.fixture(scope="session")
+def session_ctx() -> Context:
+    return default_context()
+
+
+@pytest.fixture
+def ctx(session_ctx: Context):
+    before = (session_ctx.counters.textures_alive, session_ctx.counters.bytes_alive)
+    assert session_ctx.gl_error == "GL_NO_ERROR"
+    yield session_ctx
+    assert session_ctx.gl_error == "GL_NO_ERROR"
+    after = (session_ctx.counters.textures_alive, session_ctx.counters.bytes_alive)
+    assert after == before, f"GL textures leaked: (alive, bytes) {before} -> {after}"
+
+
+@pytest.fixture
+def fresh_ctx():
+    made: list[Context] = []
+
+    def make(**kwargs) -> Context:
+        c = Context(**kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        assert c.counters.textures_alive == 0, "GL textures leaked"
+        c.close()

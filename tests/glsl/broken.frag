@@ -1,0 +1,2 @@
+// Test kernel that does not compile.
+void main() { setOutput(undefined_name); }
