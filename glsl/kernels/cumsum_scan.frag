@@ -11,6 +11,7 @@ description: |
 options:
     - CUMSUM_BLOCK, CUMSUM_SOURCE_LEN, CUMSUM_SOURCE_RAW, CUMSUM_REVERSE
     - CUMSUM_HAS_UPPER: 1 when a level above holds block prefixes in `upper`
+    - CUMSUM_UPPER_LEN: elements per row in `upper` (blocks of this level)
     - CUMSUM_FINAL: 1 for the pass that writes values, 0 for digit levels
     - CUMSUM_INCLUSIVE, CUMSUM_SIGNED, CUMSUM_ROUND_F16: final pass only
 */
@@ -25,16 +26,30 @@ void main() {
 #endif
     uvec2 p = cumsumModulus();
     int block = t / CUMSUM_BLOCK;
-#if CUMSUM_HAS_UPPER
-    uvec2 acc = resFromDigits(getUpper(coords.x, block));
+    int start = block * CUMSUM_BLOCK;
+    int end = min(start + CUMSUM_BLOCK, CUMSUM_SOURCE_LEN);
+#if CUMSUM_FINAL && CUMSUM_INCLUSIVE
+    int stop = t + 1;                                  // prefix over [start, stop)
 #else
-    uvec2 acc = uvec2(0u);
+    int stop = t;
 #endif
-    for (int j = block * CUMSUM_BLOCK; j < t; ++j) acc = resAdd(acc, cumsumSource(coords.x, j, p), p);
+    uvec2 acc;
+#if CUMSUM_HAS_UPPER
+    // Walk the shorter side of the block: from its own prefix forwards, or from the
+    // next block's prefix backwards (exact: residues subtract without rounding). No
+    // element reads more than half a block.
+    if (end - stop < stop - start && block + 1 < CUMSUM_UPPER_LEN) {
+        acc = resFromDigits(getUpper(coords.x, block + 1));
+        for (int j = stop; j < end; ++j) acc = resSub(acc, cumsumSource(coords.x, j, p), p);
+    } else {
+        acc = resFromDigits(getUpper(coords.x, block));
+        for (int j = start; j < stop; ++j) acc = resAdd(acc, cumsumSource(coords.x, j, p), p);
+    }
+#else
+    acc = uvec2(0u);
+    for (int j = start; j < stop; ++j) acc = resAdd(acc, cumsumSource(coords.x, j, p), p);
+#endif
 #if CUMSUM_FINAL
-#if CUMSUM_INCLUSIVE
-    acc = resAdd(acc, cumsumSource(coords.x, t, p), p);
-#endif
     float value = resToFloat(acc, CUMSUM_SIGNED != 0, scale);
 #if CUMSUM_ROUND_F16
     value = roundF16(value);

@@ -7,6 +7,7 @@ description: |
     p = period * 2^shift; a plain signed sum uses p = 2^44 (two's complement).
 */
 #include "residue/resAdd.glsl"
+#include "residue/resSub.glsl"
 #include "residue/resFromFloat.glsl"
 #include "residue/resToDigits.glsl"
 #include "residue/resFromDigits.glsl"
