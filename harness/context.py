@@ -151,7 +151,7 @@ class Context:
         self._parking = self.gl.framebuffer(color_attachments=[self._parking_tex])
         self._programs: dict[ProgramSource, moderngl.Program] = {}
         self._vao: dict[ProgramSource, moderngl.VertexArray] = {}
-        self._textures: set[int] = set()
+        self._time_query: moderngl.Query | None = None
         self.float16_renderable, self.float32_renderable = self._probe_renderable()
         if not self.float16_renderable:
             self.close()
@@ -344,6 +344,13 @@ class Context:
         if error != "GL_NO_ERROR":
             raise ContextError(f"{body}: {error} on {self.renderer}")
         return output
+
+    def time_query(self) -> moderngl.Query:
+        """This context's GL_TIME_ELAPSED query, made once (moderngl cannot free queries)."""
+        if self._time_query is None:
+            self.make_current()
+            self._time_query = self.gl.query(time=True)
+        return self._time_query
 
     def finish(self) -> None:
         self.make_current()

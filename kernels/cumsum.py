@@ -169,8 +169,25 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
 
 
 def run(ctx: Context, rows: np.ndarray, modulus: Modulus, *, exclusive, reverse, storage):
-    """Issue the passes for checked [rows, n] float32 input; returns [rows, n] float32."""
-    n_rows, n = rows.shape
+    """Upload checked [rows, n] float32 input, scan it, read it back as float32."""
+    x = ctx.upload(rows)
+    try:
+        out = scan(ctx, x, modulus, exclusive=exclusive, reverse=reverse, storage=storage)
+        try:
+            return out.read()
+        finally:
+            out.release()
+    finally:
+        x.release()
+
+
+def scan(ctx: Context, x: Texture, modulus: Modulus, *, exclusive, reverse, storage) -> Texture:
+    """Every pass over an uploaded [rows, n] texture; the caller owns the result.
+
+    Each intermediate is released as soon as the last pass that reads it has run, and
+    every texture this function made is released if a pass fails.
+    """
+    n_rows, n = x.rows, x.cols
     pl = plan(n)
     uniforms = modulus.uniforms()
     common = {"CUMSUM_REVERSE": int(bool(reverse))}
@@ -186,8 +203,6 @@ def run(ctx: Context, rows: np.ndarray, modulus: Modulus, *, exclusive, reverse,
         tex.release()
 
     try:
-        x = ctx.upload(rows)
-        held.append(x)
         # Up-sweep: block sums, level by level.
         sums: list[Texture] = []
         source = x
@@ -254,10 +269,14 @@ def run(ctx: Context, rows: np.ndarray, modulus: Modulus, *, exclusive, reverse,
                 "CUMSUM_ROUND_F16": int(storage == "float16"),
             },
         )
-        return result.read()
-    finally:
+        held.remove(result)
+    except BaseException:
         for tex in held:
             tex.release()
+        raise
+    for tex in held:  # the last level of prefixes, read by the final pass
+        tex.release()
+    return result
 
 
 # -- reference and budget ---------------------------------------------------------------------

@@ -40,37 +40,53 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
 
 
 def run(ctx: Context, rows: np.ndarray, period, *, exclusive, reverse, storage) -> np.ndarray:
-    n_rows, n = rows.shape
-    held: list[Texture] = []
+    x = ctx.upload(rows)
     try:
-        result = ctx.upload(rows)
-        held.append(result)
-        defines = {"TFJS_CUM_LENGTH": n, "TFJS_CUM_REVERSE": int(bool(reverse))}
-        steps = [(0, i) for i in range(math.ceil(math.log2(n)))] + ([(1, 0)] if exclusive else [])
-        for shift, index in steps:
-            out = ctx.texture(n_rows, n, 1, storage)
-            held.append(out)
-            ctx.run(
-                BODY,
-                {"x": result},
-                out,
-                uniforms={"index": ("float", float(index))},
-                defines=defines | {"TFJS_CUM_SHIFT": shift},
-            )
-            held.remove(result)
-            result.release()
-            result = out
-        if period is not None:
-            out = ctx.texture(n_rows, n, 1, storage)
-            held.append(out)
-            ctx.run(
-                BODY_FLOORMOD,
-                {"x": result},
-                out,
-                uniforms={"period": ("float", float(period))},
-            )
-            result = out
-        return result.read()
+        out = scan(ctx, x, period, exclusive=exclusive, reverse=reverse, storage=storage)
+        try:
+            return out.read()
+        finally:
+            if out is not x:
+                out.release()
     finally:
-        for tex in held:
-            tex.release()
+        x.release()
+
+
+def scan(ctx: Context, x: Texture, period, *, exclusive, reverse, storage) -> Texture:
+    """Every pass over an uploaded [rows, n] texture; the caller owns the result.
+
+    With no pass to run (n = 1, inclusive, no period) the result is `x` itself, as with
+    TF.js's identity(). Each pass's input is released once the next pass has read it.
+    """
+    n_rows, n = x.rows, x.cols
+    defines = {"TFJS_CUM_LENGTH": n, "TFJS_CUM_REVERSE": int(bool(reverse))}
+    steps = [(0, i) for i in range(math.ceil(math.log2(n)))] + ([(1, 0)] if exclusive else [])
+    steps = [(BODY, shift, index) for shift, index in steps]
+    if period is not None:
+        steps.append((BODY_FLOORMOD, 0, 0))
+    result = x
+    try:
+        for body, shift, index in steps:
+            out = ctx.texture(n_rows, n, 1, storage)
+            try:
+                if body == BODY:
+                    ctx.run(
+                        body,
+                        {"x": result},
+                        out,
+                        uniforms={"index": ("float", float(index))},
+                        defines=defines | {"TFJS_CUM_SHIFT": shift},
+                    )
+                else:
+                    ctx.run(body, {"x": result}, out, uniforms={"period": ("float", float(period))})
+            except BaseException:
+                out.release()
+                raise
+            if result is not x:
+                result.release()
+            result = out
+        return result
+    except BaseException:
+        if result is not x:
+            result.release()
+        raise
