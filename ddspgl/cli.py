@@ -10,6 +10,11 @@ from .harness.context import BACKEND_ENV, BACKENDS, Context, ContextError
 
 
 def _context(args) -> Context:
+    if args.backend == "browser":
+        raise ContextError(
+            f"--backend browser is for `ddspgl precision` and `ddspgl bench`, "
+            f"not `ddspgl {args.command}`"
+        )
     return Context(args.backend)
 
 
@@ -24,6 +29,8 @@ def cmd_info(args) -> int:
 def cmd_precision(args) -> int:
     from .harness import precision
 
+    if args.backend == "browser":
+        return _precision_browser(args)
     ctx = _context(args)
     cases = precision.all_cases(quick=args.quick, kernels=args.kernel)
     print(f"{len(cases)} cases on {ctx.renderer} ({ctx.backend})", file=sys.stderr)
@@ -42,14 +49,131 @@ def cmd_precision(args) -> int:
     return 0
 
 
+def _browser_host():
+    from .harness import browser
+
+    try:
+        return browser.BrowserHost()
+    except browser.BrowserUnavailable as exc:
+        raise ContextError(f"browser backend unavailable: {exc}") from exc
+
+
+def _precision_browser(args) -> int:
+    """The cumsum suite through the TF.js bundle in headless Chromium, both TF.js modes."""
+    from .harness import precision
+    from .kernels import cumsum_browser
+
+    if args.kernel and set(args.kernel) != {"cumsum"}:
+        raise ContextError("--backend browser runs the cumsum suite only")
+    cases = cumsum_browser.cases(quick=args.quick)
+    with _browser_host() as host:
+        print(f"{len(cases)} cases on {host.renderer} (browser)", file=sys.stderr)
+        results = precision.run_cases(host, cases)
+        paths, rows = precision.write_report(host, results, Path(args.root))
+        info = host.info()
+    failed = [r for r in rows if not r["ok"] or r["regression"]]
+    print(precision.markdown(info, rows))
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    for r in failed:
+        why = r["regression"] or f"error {r['error']:.3e} > budget {r['budget']:.3e}"
+        print(f"FAIL {r['id']}: {why}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _bench_browser(args) -> int:
+    """The cumsum benchmark in headless Chromium, both TF.js modes, as bench JSON."""
+    import json
+
+    from .harness import bench_report, browser
+
+    lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
+    reps = 5 if args.quick else 15
+    with _browser_host() as host:
+        print(f"benchmarks on {host.renderer} (browser)", file=sys.stderr)
+        rows = browser.benchmark(
+            host,
+            lengths=lengths,
+            reps=reps,
+            progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True),
+        )
+        info = host.info()
+        slug = host.renderer
+    out = Path(args.root) / "reports" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    data = bench_report.browser_json(info, slug, rows)
+    (out / f"{slug}.json").write_text(json.dumps(data, indent=1))
+    text = browser.bench_markdown(info, rows)
+    (out / f"{slug}.md").write_text(text)
+    print(text)
+    print(f"wrote {out / slug}.json and .md", file=sys.stderr)
+    return 0
+
+
+def cmd_bundle(args) -> int:
+    from .harness import emit
+
+    for path in emit.emit(args.output):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    import os
+
+    import pytest
+
+    from .harness import default_context
+    from .harness.precision import renderer_slug
+
+    if args.backend == "browser":
+        return _bench_browser(args)
+    root = Path(args.root)
+    suite = root / "tests" / "bench"
+    if not suite.is_dir():
+        print(
+            f"ddspgl: no benchmark suite at {suite} (run from a clone of ddspgl)", file=sys.stderr
+        )
+        return 2
+    if args.backend:
+        os.environ["DDSPGL_BACKEND"] = args.backend
+    os.environ["DDSPGL_BENCH"] = "quick" if args.quick else "full"
+    ctx = default_context(args.backend)
+    out = root / "reports" / "bench" / f"{renderer_slug(ctx.renderer)}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"benchmarks on {ctx.renderer} ({ctx.backend}) -> {out}", file=sys.stderr)
+    return pytest.main(
+        [
+            str(suite),
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={root}",
+            f"--benchmark-json={out}",
+            "--benchmark-columns=min,median,iqr,rounds",
+            "--benchmark-group-by=group",
+            "--benchmark-sort=name",
+        ]
+    )
+
+
+def cmd_report(args) -> int:
+    from .harness import bench_report
+
+    path = bench_report.write(Path(args.root))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ddspgl", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--backend",
-        choices=BACKENDS,
+        choices=BACKENDS + ("browser",),
         default=None,
-        help=f"GL context backend (default: ${BACKEND_ENV} or egl)",
+        help=f"GL context backend (default: ${BACKEND_ENV} or egl); browser: TF.js in "
+        "headless Chromium (precision, bench)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -65,6 +189,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", action="append", help="only this kernel's cases (repeatable)")
     p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
     p.set_defaults(func=cmd_precision)
+
+    p = sub.add_parser("bundle", help="emit the TF.js bundle (script and ES module) from glsl/")
+    p.add_argument("-o", "--output", default="dist", help="output folder (default: dist)")
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser(
+        "bench", parents=[common], help="run tests/bench, write reports/bench/<renderer>.json"
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    p.add_argument("--root", default=".", help="the ddspgl checkout (default: .)")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("report", help="write reports/README.md from reports/bench/*.json")
+    p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

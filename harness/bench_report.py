@@ -16,6 +16,64 @@ BENCH_DIR = Path("reports") / "bench"
 README = Path("reports") / "README.md"
 
 
+def browser_json(info: dict, slug: str, rows: list[dict]) -> dict:
+    """pytest-benchmark's JSON layout for the browser benchmark (timed in the page).
+
+    The page times each call with readback, so the stats are wall times; they are laid
+    out as pytest-benchmark lays out its own, so `ddspgl report` and `pytest-benchmark
+    compare` read them like any other renderer's.
+    """
+    import datetime
+    import platform
+
+    from pytest_benchmark import __version__
+    from pytest_benchmark.stats import Stats
+
+    benchmarks = []
+    for r in rows:
+        stats = Stats()
+        for ms in r["times_ms"]:
+            stats.update(ms / 1e3)
+        name = f"test_cumsum[n{r['n']}-{r['impl']}-{r['storage']}]"
+        benchmarks.append(
+            {
+                "group": f"cumsum n={r['n']} {r['storage']}",
+                "name": name,
+                "fullname": f"browser::{name}",
+                "params": {"n": r["n"], "impl": r["impl"], "storage": r["storage"]},
+                "param": f"n{r['n']}-{r['impl']}-{r['storage']}",
+                "extra_info": {
+                    "kernel": "cumsum",
+                    "impl": r["impl"],
+                    "n": r["n"],
+                    "storage": r["storage"],
+                    "timing": "wall-readback",
+                },
+                "options": {
+                    "disable_gc": False,
+                    "timer": "performance.now",
+                    "min_rounds": 1,
+                    "max_time": 0,
+                    "min_time": 0,
+                    "warmup": True,
+                },
+                "stats": stats.as_dict(),
+            }
+        )
+    return {
+        "machine_info": {
+            "node": platform.node(),
+            "machine": platform.machine(),
+            "python_version": platform.python_version(),
+            "ddspgl": info | {"slug": slug},
+        },
+        "commit_info": {},
+        "benchmarks": benchmarks,
+        "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "version": __version__,
+    }
+
+
 def load(folder: Path) -> dict[str, dict]:
     """{slug: {"info": ..., "rows": [...]}} for every bench JSON in `folder`."""
     runs = {}

@@ -1,0 +1,345 @@
+"""The browser host: kernels run in headless Chromium through the emitted TF.js bundle.
+
+A :class:`BrowserHost` emits the bundle (:mod:`ddspgl.harness.emit`) into a temporary
+folder, serves it with the pinned TF.js from ``node_modules/`` (``npm ci`` at the
+repository root) and ``js/harness/`` on 127.0.0.1 (a port the OS picks), and opens
+Debian's Chromium through Playwright (``executable_path`` = the system ``chromium``;
+Playwright never downloads a browser here). Each TF.js mode gets its own page, because
+``WEBGL_FORCE_F16_TEXTURES`` must be set before the webgl backend initialises:
+
+- ``float32``: TF.js defaults (float32 render targets where the renderer has them);
+- ``float16``: ``WEBGL_FORCE_F16_TEXTURES``, confirmed by ``WEBGL_RENDER_FLOAT32_ENABLED``
+  being false and a probe (1/3 through one render pass comes back float16-rounded).
+
+Inputs go to the page as raw float32 bytes over HTTP; results come back as base64 of the
+output Float32Array's bytes. ``WEBGL_CPU_FORWARD`` is off so that small ops stay on the
+GPU. A host is also a precision-suite context (``renderer``, ``info()``), see
+:mod:`ddspgl.kernels.cumsum_browser`.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import mimetypes
+import re
+import shutil
+import tempfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+
+from . import emit
+
+ROOT = emit.ROOT
+NODE_MODULES = ROOT / "node_modules"
+HARNESS_DIR = ROOT / "js" / "harness"
+STORAGES = ("float16", "float32")
+TIMEOUT_MS = 120_000
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+class BrowserUnavailable(RuntimeError):
+    """Chromium, Playwright or the npm packages are missing."""
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def missing() -> str | None:
+    """Why the browser host cannot start here, or None."""
+    if chromium_path() is None:
+        return "Chromium is not installed (Debian: `apt-get install chromium`)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (`pip install playwright`; no `playwright install`)"
+    if not (NODE_MODULES / "@tensorflow" / "tfjs" / "dist" / "tf.min.js").is_file():
+        return f"TF.js is not installed: run `npm ci` in {ROOT}"
+    return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, mounts: dict[str, Path]):
+        self.mounts = mounts
+        self.blobs: dict[str, bytes] = {}
+        super().__init__(("127.0.0.1", 0), partial(_Handler))
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    extensions_map = {
+        **mimetypes.types_map,
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".wasm": "application/wasm",
+    }
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/blob/"):
+            data = self.server.blobs.pop(path[len("/blob/") :], None)
+            if data is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        super().do_GET()
+
+    def translate_path(self, path):
+        path = path.split("?", 1)[0]
+        for prefix, folder in self.server.mounts.items():
+            if path.startswith(f"/{prefix}/"):
+                rel = Path(path[len(prefix) + 2 :])
+                if ".." in rel.parts:
+                    return str(folder / "__forbidden__")
+                return str(folder / rel)
+        return str(Path(self.server.mounts["harness"]) / "__missing__")
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+class BrowserPage:
+    """One harness page: TF.js on the webgl backend in one storage mode."""
+
+    def __init__(self, host: BrowserHost, storage: str):
+        if storage not in STORAGES:
+            raise ValueError(f"storage must be one of {STORAGES}, got {storage!r}")
+        self.host, self.storage = host, storage
+        self.page = host.browser.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.goto(f"{host.url}/harness/index.html?storage={storage}")
+        self.info = self.page.evaluate("() => harness.ready")
+        if storage == "float16":
+            probe = np.float32(self.info["probe"])
+            if self.info["float32Render"] or probe == np.float32(1 / 3):
+                raise BrowserUnavailable(
+                    f"float16 mode did not take: WEBGL_RENDER_FLOAT32_ENABLED="
+                    f"{self.info['float32Render']}, probe {float(probe)!r}"
+                )
+
+    def evaluate(self, script: str, arg=None):
+        return self.page.evaluate(script, arg)
+
+    def call(self, fn: str, spec: dict) -> dict:
+        """harness.<fn>(spec), with every numpy array in spec sent as a blob."""
+        spec = {k: self.host.put(v) if isinstance(v, np.ndarray) else v for k, v in spec.items()}
+        return self.page.evaluate(f"spec => harness.{fn}(spec)", spec)
+
+    def run(self, x: np.ndarray, **spec) -> tuple[np.ndarray, dict]:
+        """(output as float32 with x's shape, the call's record) of harness.runOp."""
+        x32 = np.ascontiguousarray(x, np.float32)
+        res = self.call("runOp", {"key": x32, "shape": list(x32.shape), **spec})
+        return decode(res["b64"], res["shape"]), res
+
+    def close(self) -> None:
+        self.page.close()
+
+
+def decode(b64: str, shape) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), np.float32).reshape(shape)
+
+
+def _slug(renderer: str) -> str:
+    text = renderer.lower()
+    for name in ("swiftshader", "llvmpipe", "lavapipe"):
+        if name in text:
+            return f"chromium-{name}"
+    words = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(|\)|,", " ", text)).strip("-")
+    return f"chromium-{words[:60].strip('-')}"
+
+
+class BrowserHost:
+    """Headless Chromium with the emitted bundle and the pinned TF.js, served locally."""
+
+    def __init__(self, storages=STORAGES, extra: Path | None = None):
+        why = missing()
+        if why:
+            raise BrowserUnavailable(why)
+        from playwright.sync_api import sync_playwright
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="ddspgl-bundle-")
+        self.dist = Path(self._tmp.name)
+        emit.emit(self.dist)
+        mounts = {"harness": HARNESS_DIR, "node_modules": NODE_MODULES, "dist": self.dist}
+        if extra is not None:
+            mounts["extra"] = Path(extra)
+        self.server = _Server(mounts)
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._keys = itertools.count()
+        self._pw = self.browser = None
+        self.pages: dict[str, BrowserPage] = {}
+        try:
+            self._pw = sync_playwright().start()
+            self.browser = self._pw.chromium.launch(
+                executable_path=chromium_path(),
+                headless=True,
+                args=list(CHROMIUM_ARGS),
+                timeout=TIMEOUT_MS,
+            )
+            for storage in storages:
+                self.pages[storage] = BrowserPage(self, storage)
+        except BaseException:
+            self.close()
+            raise
+        first = next(iter(self.pages.values())).info
+        self.vendor = first["vendor"]
+        self.renderer = _slug(first["renderer"])  # the report's file name
+        self.backend = "browser"
+
+    def put(self, array: np.ndarray) -> str:
+        key = str(next(self._keys))
+        self.server.blobs[key] = np.ascontiguousarray(array, np.float32).tobytes()
+        return key
+
+    def page(self, storage: str) -> BrowserPage:
+        return self.pages[storage]
+
+    def new_page(self, path: str) -> object:
+        """A bare Playwright page at `path` on this host's server (closed by the caller)."""
+        page = self.browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{self.url}{path}")
+        return page
+
+    def info(self) -> dict:
+        """The precision report's header (the shape of Context.info())."""
+        first = next(iter(self.pages.values())).info
+        return {
+            "backend": f"browser: TF.js {first['tfjs']} webgl in headless Chromium",
+            "vendor": first["vendor"],
+            "renderer": first["renderer"],
+            "version": first["glVersion"],
+            "user_agent": first["userAgent"],
+            "max_texture_size": first["maxTextureSize"],
+            "modes": {
+                s: {
+                    "WEBGL_RENDER_FLOAT32_ENABLED": p.info["float32Render"],
+                    "WEBGL_FORCE_F16_TEXTURES": p.info["forceF16"],
+                    "probe_1/3": p.info["probe"],
+                }
+                for s, p in self.pages.items()
+            },
+        }
+
+    def finish(self) -> None:
+        """Nothing to drain: every call reads its result back."""
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            try:
+                page.close()
+            except Exception:  # the browser may already be gone
+                pass
+        self.pages = {}
+        if self.browser is not None:
+            self.browser.close()
+            self.browser = None
+        if self._pw is not None:
+            self._pw.stop()
+            self._pw = None
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=10)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> BrowserHost:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- benchmark ----------------------------------------------------------------------------------
+
+BENCH_LENGTHS = (16000, 64000, 256000)
+BENCH_INCREMENT = 440.0 / 16000.0  # cycles per sample: a 440 Hz phase at 16 kHz
+
+
+BENCH_OPS = {"ddspgl": ("wrapped", 1.0), "tfjs": ("stock", None), "copy": ("copy", None)}
+
+
+def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress=None):
+    """Per-call ms (with readback) of ddspgl.wrappedCumsum, stock tf.cumsum and a copy.
+
+    All run in the same page on the same GPU-resident input [1, n], after one untimed
+    call; stock is timed without the tf.mod a DDSP graph adds to wrap its phase, which
+    favours it. Returns rows with every timed call's milliseconds.
+    """
+    rows = []
+    for storage, page in host.pages.items():
+        for n in lengths:
+            x = np.full((1, n), BENCH_INCREMENT, np.float32)
+            for impl, (op, period) in BENCH_OPS.items():
+                if progress is not None:
+                    progress(f"{impl} n={n} {storage}")
+                spec = {"shape": [1, n], "reps": reps, "op": op, "period": period}
+                times = page.call("bench", {"key": x, **spec})["times"]
+                rows.append({"storage": storage, "n": n, "impl": impl, "times_ms": times})
+    return rows
+
+
+def speedups(rows: list[dict]) -> list[dict]:
+    """Median stock time over median ddspgl time, per mode and length."""
+    med = {(r["storage"], r["n"], r["impl"]): float(np.median(r["times_ms"])) for r in rows}
+    out = []
+    for (storage, n, impl), ms in med.items():
+        if impl == "ddspgl":
+            stock = med[(storage, n, "tfjs")]
+            out.append(
+                {
+                    "storage": storage,
+                    "n": n,
+                    "ddspgl_ms": ms,
+                    "stock_ms": stock,
+                    "copy_ms": med.get((storage, n, "copy")),
+                    "speedup": stock / ms,
+                }
+            )
+    return out
+
+
+def bench_markdown(info: dict, rows: list[dict]) -> str:
+    lines = [
+        f"# Benchmark: {info['renderer']}",
+        "",
+        f"{info['backend']} · {info['version']}",
+        "",
+        "Median wall time of one call with readback (`dataSync`), input resident on the GPU.",
+        "",
+        "| TF.js mode | n | ddspgl WrappedCumsum ms | stock tf.cumsum ms | copy ms | speedup |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in speedups(rows):
+        lines.append(
+            f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | "
+            f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"

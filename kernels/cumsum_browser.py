@@ -1,0 +1,92 @@
+"""The cumsum precision suite in the browser: the emitted TF.js bundle against stock TF.js.
+
+Same inputs, lengths, modes, references and budgets as :mod:`cumsum_suite`, run by
+:class:`ddspgl.harness.browser.BrowserHost` in both TF.js modes: ``ddspgl.wrappedCumsum``
+for periodic sums, ``tf.cumsum`` with ``ddspgl.patchCumsum()`` for plain ones. The
+baseline is stock ``tf.cumsum`` (followed by ``tf.mod`` for a period, as a converted DDSP
+graph wraps its phase), recorded but never held to a budget.
+
+TF.js float16 mode keeps every tensor in float16, uploads included: the kernel's input is
+x rounded to float16. The reference is computed from that input (as on the moderngl
+harness it is from the float32 upload), so the suite measures the kernel, not the input
+rounding; ``extra["input_error"]`` records what the rounding alone costs against the
+float32 input. ``passes`` counts every WebGL program TF.js ran in the call (upload and
+readback conversions included, for both implementations alike).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from ..harness.precision import Case, Result
+from . import cumsum, cumsum_suite
+
+# 2^22 samples take minutes per case on a software renderer; the GL suite covers them.
+LENGTHS = tuple(n for n in cumsum_suite.LENGTHS if n <= 2**20)
+
+
+def as_stored(x: np.ndarray, storage: str) -> np.ndarray:
+    """x as TF.js holds it in `storage` mode (float16 mode rounds uploads to float16)."""
+    if storage == "float16":
+        return x.astype(np.float16).astype(np.float32)
+    return x
+
+
+def _run(host, kind: str, n: int, period, storage: str, exclusive, reverse) -> Result:
+    page = host.page(storage)
+    x = cumsum_suite._input(kind, n, 1.0 if period is None else period)
+    p32 = None if period is None else np.float32(period)
+    spec = dict(exclusive=exclusive, reverse=reverse, period=None if p32 is None else float(p32))
+    out, rec = page.run(x, op="patched" if p32 is None else "wrapped", **spec)
+    base, base_rec = page.run(x, op="stock", **spec)
+    xs = as_stored(x, storage)
+    ref = cumsum.reference(xs, exclusive=exclusive, reverse=reverse, period=p32)
+    ref32 = cumsum.reference(x, exclusive=exclusive, reverse=reverse, period=p32)
+    return Result(
+        error=cumsum.error(out, ref, xs, p32),
+        budget=cumsum.budget(storage, n, p32),
+        unit="sum|x|" if period is None else "period",
+        passes=rec["passes"],
+        seconds=rec["ms"] / 1e3,
+        baseline_error=cumsum.error(base, ref, xs, p32),
+        baseline_passes=base_rec["passes"],
+        baseline_seconds=base_rec["ms"] / 1e3,
+        extra={"input_error": cumsum.error(ref, ref32, x, p32)},
+    )
+
+
+def cases(quick: bool = False, lengths=None) -> list[Case]:
+    """The browser cases; `lengths` overrides the suite's (tests use short ones)."""
+    lengths = lengths or [n for n in LENGTHS if not quick or n <= cumsum_suite.QUICK_MAX]
+    out = []
+    for n in lengths:
+        for storage in ("float16", "float32"):
+            for mode, (exclusive, reverse) in cumsum_suite.MODES.items():
+                runs = [
+                    (f"{pname}-{kind}", kind, period, pname)
+                    for pname, period in cumsum_suite.PERIODS.items()
+                    for kind in cumsum_suite.BATCHES
+                ] + [("plain", "plain", None, "plain")]
+                for label, kind, period, series in runs:
+                    out.append(
+                        Case(
+                            kernel="cumsum",
+                            id=f"tfjs-cumsum-{storage}-{label}-{mode}-n{n}",
+                            storage=storage,
+                            n=n,
+                            series=series,
+                            run=partial(
+                                _run,
+                                kind=kind,
+                                n=n,
+                                period=period,
+                                storage=storage,
+                                exclusive=exclusive,
+                                reverse=reverse,
+                            ),
+                            slow=n >= cumsum_suite.SLOW_FROM,
+                        )
+                    )
+    return out
