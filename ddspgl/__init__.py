@@ -5,6 +5,7 @@
 """
 
 from .kernels.cumsum import cumsum
+from .kernels.harmonic import harmonic_synth
 
 __version__ = "0.1.0"
-__all__ = ["cumsum", "__version__"]
+__all__ = ["cumsum", "harmonic_synth", "__version__"]

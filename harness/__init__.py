@@ -1,6 +1,15 @@
 """The headless GL harness: contexts, textures with counters, passes, metrics."""
 
-from .context import BACKENDS, STORAGES, Context, ContextError, Counters, Texture, default_context
+from .context import (
+    BACKENDS,
+    STORAGES,
+    Context,
+    ContextError,
+    Counters,
+    Scope,
+    Texture,
+    default_context,
+)
 
 __all__ = [
     "BACKENDS",
@@ -8,6 +17,7 @@ __all__ = [
     "Context",
     "ContextError",
     "Counters",
+    "Scope",
     "Texture",
     "default_context",
 ]

@@ -56,9 +56,9 @@ class Case:
 
 
 def _suites() -> dict[str, Callable[[bool], list[Case]]]:
-    from ..kernels import cumsum_suite
+    from ..kernels import cumsum_suite, harmonic_suite
 
-    return {"cumsum": cumsum_suite.cases}
+    return {"cumsum": cumsum_suite.cases, "harmonic": harmonic_suite.cases}
 
 
 def all_cases(quick: bool = False, kernels: Iterable[str] | None = None) -> list[Case]:
@@ -198,63 +198,60 @@ def plot(info: dict, rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    kernels = sorted({(r["kernel"], r["unit"]) for r in rows})
-    storages = sorted({r["storage"] for r in rows})
-    fig, axes = plt.subplots(
-        len(kernels),
-        len(storages),
-        figsize=(6.5 * len(storages), 4.5 * len(kernels)),
-        squeeze=False,
-    )
-    tiny = 2.0**-40
-    for ki, (kernel, unit) in enumerate(kernels):
-        for si, storage in enumerate(storages):
-            ax = axes[ki][si]
-            subset = [
-                r
-                for r in rows
-                if r["kernel"] == kernel and r["unit"] == unit and r["storage"] == storage
-            ]
-            series = sorted({r["series"] for r in subset})
-            colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-            for ci, name in enumerate(series):
-                pts = sorted(
-                    ((r["n"], r) for r in subset if r["series"] == name), key=lambda t: t[0]
+    # One panel per kernel, error unit and storage that the rows hold, two to a line.
+    panels = sorted({(r["kernel"], r["unit"], r["storage"]) for r in rows})
+    n_lines = -(-len(panels) // 2)
+    fig, axes = plt.subplots(n_lines, 2, figsize=(13, 4.5 * n_lines), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.remove()
+    for ax, (kernel, unit, storage) in zip(axes.flat, panels, strict=False):
+        subset = [
+            r
+            for r in rows
+            if r["kernel"] == kernel and r["unit"] == unit and r["storage"] == storage
+        ]
+        # Exact results (error 0) are drawn a decade below the panel's smallest value.
+        values = [r[k] for r in subset for k in ("error", "budget", "baseline_error")]
+        positive = [v for v in values if v is not None and 0 < v < math.inf]
+        tiny = min(positive, default=1.0) / 10
+        series = sorted({r["series"] for r in subset})
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for ci, name in enumerate(series):
+            pts = sorted(((r["n"], r) for r in subset if r["series"] == name), key=lambda t: t[0])
+            ns = sorted({n for n, _ in pts})
+            worst = {n: max(r["error"] for m, r in pts if m == n) for n in ns}
+            base = {
+                n: max(
+                    (
+                        r["baseline_error"]
+                        for m, r in pts
+                        if m == n and r["baseline_error"] is not None
+                    ),
+                    default=None,
                 )
-                ns = sorted({n for n, _ in pts})
-                worst = {n: max(r["error"] for m, r in pts if m == n) for n in ns}
-                base = {
-                    n: max(
-                        (
-                            r["baseline_error"]
-                            for m, r in pts
-                            if m == n and r["baseline_error"] is not None
-                        ),
-                        default=None,
-                    )
-                    for n in ns
-                }
-                budget = {n: min(r["budget"] for m, r in pts if m == n) for n in ns}
-                color = colors[ci % len(colors)]
+                for n in ns
+            }
+            budget = {n: min(r["budget"] for m, r in pts if m == n) for n in ns}
+            color = colors[ci % len(colors)]
+            ax.loglog(
+                ns, [max(worst[n], tiny) for n in ns], "o-", color=color, label=f"ddspgl {name}"
+            )
+            bn = [n for n in ns if base[n] is not None]
+            if bn:
                 ax.loglog(
-                    ns, [max(worst[n], tiny) for n in ns], "o-", color=color, label=f"ddspgl {name}"
+                    bn,
+                    [max(base[n], tiny) for n in bn],
+                    "s--",
+                    color=color,
+                    alpha=0.6,
+                    label=f"TF.js {name}",
                 )
-                bn = [n for n in ns if base[n] is not None]
-                if bn:
-                    ax.loglog(
-                        bn,
-                        [max(base[n], tiny) for n in bn],
-                        "s--",
-                        color=color,
-                        alpha=0.6,
-                        label=f"TF.js {name}",
-                    )
-                ax.loglog(ns, [budget[n] for n in ns], ":", color=color, alpha=0.8)
-            ax.set_title(f"{kernel}, storage {storage}")
-            ax.set_xlabel("length n")
-            ax.set_ylabel(f"max error ({unit}; dotted: budget)")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7)
+            ax.loglog(ns, [budget[n] for n in ns], ":", color=color, alpha=0.8)
+        ax.set_title(f"{kernel}, storage {storage}")
+        ax.set_xlabel("length n")
+        ax.set_ylabel(f"max error ({unit}; dotted: budget)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
     fig.suptitle(f"ddspgl precision on {info['renderer']}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -6,11 +6,13 @@ float64 numpy reference and the derived error budget the precision suite holds t
 kernel to. :data:`REGISTRY` lists them.
 """
 
-from . import cumsum, tfjs_cumsum
+from . import cumsum, harmonic, harmonic_opchain, tfjs_cumsum
 
 REGISTRY = {
     "cumsum": cumsum,
     "tfjs_cumsum": tfjs_cumsum,
+    "harmonic": harmonic,
+    "harmonic_opchain": harmonic_opchain,
 }
 
-__all__ = ["REGISTRY", "cumsum", "tfjs_cumsum"]
+__all__ = ["REGISTRY", "cumsum", "harmonic", "harmonic_opchain", "tfjs_cumsum"]

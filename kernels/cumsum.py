@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..harness.context import Context, Texture, default_context
+from ..harness.context import Context, Scope, Texture, default_context
 from . import _inputs
 
 NAME = "cumsum"
@@ -181,28 +181,36 @@ def run(ctx: Context, rows: np.ndarray, modulus: Modulus, *, exclusive, reverse,
         x.release()
 
 
-def scan(ctx: Context, x: Texture, modulus: Modulus, *, exclusive, reverse, storage) -> Texture:
+def scan(
+    ctx: Context,
+    x: Texture,
+    modulus: Modulus,
+    *,
+    exclusive,
+    reverse,
+    storage,
+    digits: bool = False,
+) -> Texture:
     """Every pass over an uploaded [rows, n] texture; the caller owns the result.
 
-    Each intermediate is released as soon as the last pass that reads it has run, and
-    every texture this function made is released if a pass fails.
+    With ``digits=True`` both ends stay residues: `x` holds vec4 digit elements (as
+    written by resToDigits) and the result is the exclusive prefix as digits, exact, for
+    kernels that keep scanning phase in integer form (kernels/harmonic.py). Each
+    intermediate is released as soon as the last pass that reads it has run, and every
+    texture this function made is released if a pass fails.
     """
+    if digits and (reverse or not exclusive):
+        raise ValueError("digits: only the forward exclusive scan is kept as residues")
     n_rows, n = x.rows, x.cols
     pl = plan(n)
     uniforms = modulus.uniforms()
     common = {"CUMSUM_REVERSE": int(bool(reverse))}
-    held: list[Texture] = []
+    source_name = "partial" if digits else "x"
+    with Scope() as scope:
 
-    def new(cols: int, channels: int) -> Texture:
-        tex = ctx.texture(n_rows, cols, channels, storage)
-        held.append(tex)
-        return tex
+        def new(cols: int, channels: int) -> Texture:
+            return scope.keep(ctx.texture(n_rows, cols, channels, storage))
 
-    def drop(tex: Texture) -> None:
-        held.remove(tex)
-        tex.release()
-
-    try:
         # Up-sweep: block sums, level by level.
         sums: list[Texture] = []
         source = x
@@ -210,14 +218,14 @@ def scan(ctx: Context, x: Texture, modulus: Modulus, *, exclusive, reverse, stor
             out = new(pl.lengths[level + 1], 4)
             ctx.run(
                 BODY_REDUCE,
-                {"x" if level == 0 else "partial": source},
+                {source_name if level == 0 else "partial": source},
                 out,
                 uniforms=uniforms,
                 defines=common
                 | {
                     "CUMSUM_BLOCK": block,
                     "CUMSUM_SOURCE_LEN": pl.lengths[level],
-                    "CUMSUM_SOURCE_RAW": int(level == 0),
+                    "CUMSUM_SOURCE_RAW": int(level == 0 and not digits),
                 },
             )
             sums.append(out)
@@ -245,38 +253,32 @@ def scan(ctx: Context, x: Texture, modulus: Modulus, *, exclusive, reverse, stor
                     "CUMSUM_FINAL": 0,
                 },
             )
-            drop(level_sums)
+            scope.drop(level_sums)
             if upper is not None:
-                drop(upper)
+                scope.drop(upper)
             upper = prefix
-        # Final pass: block prefix + in-block prefix of the inputs, converted and rounded.
-        result = new(n, 1)
+        # Final pass: block prefix + in-block prefix of the inputs, converted and rounded
+        # (or kept as digits).
+        result = new(n, 4 if digits else 1)
         ctx.run(
             BODY_SCAN,
-            {"x": x} | ({"upper": upper} if upper else {}),
+            {source_name: x} | ({"upper": upper} if upper else {}),
             result,
             uniforms=uniforms,
             defines=common
             | {
                 "CUMSUM_BLOCK": pl.blocks[0] if pl.blocks else n,
                 "CUMSUM_SOURCE_LEN": n,
-                "CUMSUM_SOURCE_RAW": 1,
+                "CUMSUM_SOURCE_RAW": int(not digits),
                 "CUMSUM_HAS_UPPER": int(upper is not None),
                 "CUMSUM_UPPER_LEN": upper.cols if upper else 0,
-                "CUMSUM_FINAL": 1,
+                "CUMSUM_FINAL": int(not digits),
                 "CUMSUM_INCLUSIVE": int(not exclusive),
                 "CUMSUM_SIGNED": int(modulus.signed),
                 "CUMSUM_ROUND_F16": int(storage == "float16"),
             },
         )
-        held.remove(result)
-    except BaseException:
-        for tex in held:
-            tex.release()
-        raise
-    for tex in held:  # the last level of prefixes, read by the final pass
-        tex.release()
-    return result
+        return scope.detach(result)
 
 
 # -- reference and budget ---------------------------------------------------------------------

@@ -16,8 +16,6 @@ readback conversions included, for both implementations alike).
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 
 from ..harness.precision import Case, Result
@@ -60,33 +58,4 @@ def _run(host, kind: str, n: int, period, storage: str, exclusive, reverse) -> R
 def cases(quick: bool = False, lengths=None) -> list[Case]:
     """The browser cases; `lengths` overrides the suite's (tests use short ones)."""
     lengths = lengths or [n for n in LENGTHS if not quick or n <= cumsum_suite.QUICK_MAX]
-    out = []
-    for n in lengths:
-        for storage in ("float16", "float32"):
-            for mode, (exclusive, reverse) in cumsum_suite.MODES.items():
-                runs = [
-                    (f"{pname}-{kind}", kind, period, pname)
-                    for pname, period in cumsum_suite.PERIODS.items()
-                    for kind in cumsum_suite.BATCHES
-                ] + [("plain", "plain", None, "plain")]
-                for label, kind, period, series in runs:
-                    out.append(
-                        Case(
-                            kernel="cumsum",
-                            id=f"tfjs-cumsum-{storage}-{label}-{mode}-n{n}",
-                            storage=storage,
-                            n=n,
-                            series=series,
-                            run=partial(
-                                _run,
-                                kind=kind,
-                                n=n,
-                                period=period,
-                                storage=storage,
-                                exclusive=exclusive,
-                                reverse=reverse,
-                            ),
-                            slow=n >= cumsum_suite.SLOW_FROM,
-                        )
-                    )
-    return out
+    return cumsum_suite.make_cases(lengths, _run, "tfjs-cumsum")

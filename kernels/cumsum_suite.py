@@ -92,26 +92,31 @@ def _run(ctx: Context, kind: str, n: int, period, storage: str, exclusive, rever
 
 
 def cases(quick: bool = False) -> list[Case]:
+    return make_cases([n for n in LENGTHS if not quick or n <= QUICK_MAX], _run, "cumsum")
+
+
+def make_cases(lengths, run, id_prefix: str) -> list[Case]:
+    """Every length x storage x mode x (period, batch) case, each calling
+    ``run(ctx, kind=, n=, period=, storage=, exclusive=, reverse=)``."""
+    runs = [
+        (f"{pname}-{kind}", kind, period, pname)
+        for pname, period in PERIODS.items()
+        for kind in BATCHES
+    ] + [("plain", "plain", None, "plain")]
     out = []
-    lengths = [n for n in LENGTHS if not quick or n <= QUICK_MAX]
     for n in lengths:
         for storage in ("float16", "float32"):
             for mode, (exclusive, reverse) in MODES.items():
-                runs = [
-                    (f"{pname}-{kind}", kind, period, f"{pname}")
-                    for pname, period in PERIODS.items()
-                    for kind in BATCHES
-                ] + [("plain", "plain", None, "plain")]
                 for label, kind, period, series in runs:
                     out.append(
                         Case(
                             kernel="cumsum",
-                            id=f"cumsum-{storage}-{label}-{mode}-n{n}",
+                            id=f"{id_prefix}-{storage}-{label}-{mode}-n{n}",
                             storage=storage,
                             n=n,
                             series=series,
                             run=partial(
-                                _run,
+                                run,
                                 kind=kind,
                                 n=n,
                                 period=period,
