@@ -11,8 +11,9 @@
 The GLSL comes from :func:`ddspgl.harness.shader.resolve`, the same expansion the moderngl
 harness compiles, so no shader text is ever copied by hand; the host logic is
 ``js/src/ddspgl.js`` and the wrappers ``js/src/{script,esm}.js``. Block sizes and limits
-come from ``kernels/cumsum.py`` and ``kernels/_inputs.py``. Every generated file says at
-its top that it is generated and from which sources (with their SHA-256).
+come from ``kernels/cumsum.py``, ``kernels/harmonic.py`` and ``kernels/_inputs.py``. Every
+generated file says at its top that it is generated and from which sources (with their
+SHA-256).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 from pathlib import Path
 
 from .. import __version__
-from ..kernels import _inputs, cumsum
+from ..kernels import _inputs, cumsum, harmonic
 from .shader import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +39,11 @@ BODIES = {
     "cumsum_reduce": cumsum.BODY_REDUCE,
     "cumsum_scan": cumsum.BODY_SCAN,
     "abs_sum": "kernels/abs_sum.frag",
+    "harmonic_increment": harmonic.BODY_INCREMENT,
+    "harmonic_gain": harmonic.BODY_GAIN,
+    "harmonic_synth": harmonic.BODY_SYNTH,
 }
-KERNELS = ("WrappedCumsum",)
+KERNELS = ("WrappedCumsum", "HarmonicSynth")
 
 
 def tfjs_version(package_json: Path = PACKAGE_JSON) -> str:
@@ -59,6 +63,8 @@ def generated() -> dict:
         "PERIOD_MIN": _inputs.PERIOD_MIN,
         "PERIOD_MAX": _inputs.PERIOD_MAX,
         "ABS_SUM_BLOCK": ABS_SUM_BLOCK,
+        "MAX_HARMONICS": harmonic.MAX_HARMONICS,
+        "MAX_HOP": harmonic.MAX_HOP,
         "glsl": {name: resolve(body) for name, body in BODIES.items()},
     }
 
@@ -79,7 +85,10 @@ def _header(gen: dict, sources: list[str], tfjs: str) -> str:
     lines.append(" * Host code:")
     for src in sources:
         lines.append(f" *   js/src/{src} (sha256 {_sha((JS_SRC / src).read_text())}...)")
-    lines.append(" * Constants: kernels/cumsum.py, kernels/_inputs.py. License: Apache-2.0.")
+    lines.append(
+        " * Constants: kernels/cumsum.py, kernels/harmonic.py, kernels/_inputs.py. "
+        "License: Apache-2.0."
+    )
     lines.append(" */")
     return "\n".join(lines) + "\n"
 
@@ -98,7 +107,9 @@ def bundle_sources() -> dict[str, str]:
     package = {
         "name": "ddspgl-tfjs",
         "version": __version__,
-        "description": "ddspgl's WebGL kernels (WrappedCumsum) for TensorFlow.js, generated",
+        "description": (
+            "ddspgl's WebGL kernels (WrappedCumsum, HarmonicSynth) for TensorFlow.js, generated"
+        ),
         "license": "Apache-2.0",
         "main": SCRIPT,
         "module": MODULE,

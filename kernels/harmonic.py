@@ -54,8 +54,9 @@ Error analysis (float32 arithmetic; M(n) = sum_k max(|A_k[i]|, |A_k[i+1]|))
        frames). The scan, the in-frame term and k * phase are exact integer arithmetic.
     2. Phase to float: the residue becomes x in [-0.5, 0.5] cycles within 2^-23 cycles
        (resToCentered), 2 pi x adds 2^-24 relative: |phase error| < 2 pi * 2^-22.7 rad.
-    3. sin and cos of |x| <= pi on the renderer: assumed within SIN_ERROR = 2^-21
-       (tests/test_harmonic.py checks it on a dense grid).
+    3. sin and cos of |x| <= pi: glsl/lib/float/accurateSinCos.glsl, not the built-ins
+       (GLSL ES leaves their precision to the renderer; SwiftShader's are off by 1.9e-4),
+       within SIN_ERROR = 2^-21 (tests/test_harmonic.py checks it on a dense grid).
     4. Amplitude: gain split hi/lo (2^-22 relative even in float16 storage), g * d and the
        crossfade (weight error cos + 2 roundings): under 2^-20 relative of max |A|.
     5. Sum over harmonics: lane-wise Kahan, 2 * 2^-24 of sum |terms| plus the last three

@@ -7,9 +7,8 @@ description: |
     digits (exact in RGBA16F). An exclusive wrapped scan of these digits gives
     each frame's starting phase.
 options:
-    - HOP: samples per frame; FRAMES: frames per row of `f0`
-    - HARMONIC_ADD_ENDPOINT: 1 to hold the last frame for its hop (DDSP's
-      add_endpoint), 0 when the last frame only ends the previous hop
+    - HOP: samples per frame; FRAMES: frames per row of `f0` (the last frame is held
+      for its hop; without DDSP's add_endpoint the host ignores that last increment)
 */
 #include "../lib/harmonic/harmonicInFrame.glsl"
 

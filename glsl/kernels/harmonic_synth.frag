@@ -26,6 +26,7 @@ options:
 #include "../lib/harmonic/harmonicInFrame.glsl"
 #include "../lib/residue/resToCentered.glsl"
 #include "../lib/float/roundF16.glsl"
+#include "../lib/float/accurateSinCos.glsl"
 
 const float TWO_PI = 6.283185307179586;
 const float PI = 3.141592653589793;
@@ -51,7 +52,7 @@ void main() {
     vec4 g1 = getGain(c.x, next);
     float gain0 = harmonicGain(g0);
     float gain1 = harmonicGain(g1);
-    float w = 0.5 - 0.5 * cos(PI * float(r) / float(HOP));
+    float w = 0.5 - 0.5 * accurateCos(PI * float(r) / float(HOP));
     float fh = a * float(HOP - r) + b * float(r);    // HOP * f(n)
     float limit = float(HOP) * nyquist;
 
@@ -86,7 +87,7 @@ void main() {
         vec4 k4 = vec4(4 * j + 1, 4 * j + 2, 4 * j + 3, 4 * j + 4);
         vec4 amp0 = gain0 * d0 * step(k4, vec4(g0.z - 0.5));
         vec4 amp1 = gain1 * d1 * step(k4, vec4(g1.z - 0.5));
-        vec4 term = on * (amp0 + (amp1 - amp0) * w) * sin(TWO_PI * x);
+        vec4 term = on * (amp0 + (amp1 - amp0) * w) * accurateSin(TWO_PI * x);
         vec4 y = term - comp;                        // Kahan, lane-wise
         vec4 t = sum + y;
         comp = (t - sum) - y;

@@ -179,7 +179,74 @@ const harness = (() => {
     return {median, times};
   }
 
+  // ddspgl.harmonicSynth on the blobs spec.f0, spec.amplitude, spec.dist (and
+  // spec.initialPhase), shaped spec.frames [batch, frames] and spec.k, with spec.options.
+  async function harmonicInputs(spec) {
+    const [batch, frames] = spec.frames;
+    const keys = [spec.f0, spec.amplitude, spec.dist, spec.initialPhase];
+    const [f0, amp, dist, phase] = await Promise.all(keys.map(k => (k == null ? null : input(k))));
+    return () => {
+      const t = {
+        f0: tf.tensor(f0, [batch, frames]),
+        amplitude: tf.tensor(amp, [batch, frames]),
+        dist: tf.tensor(dist, [batch, frames, spec.k]),
+      };
+      if (phase) t.initialPhase = tf.tensor(phase, [batch, spec.k]);
+      return t;
+    };
+  }
+
+  function harmonicCall(t, options) {
+    const opts = {...options};
+    if (t.initialPhase) opts.initialPhase = t.initialPhase;
+    const y = ddspgl.harmonicSynth(t.f0, t.amplitude, t.dist, opts);
+    return Array.isArray(y) ? y : [y];
+  }
+
+  // One call with its readback (timed, passes counted: ddspgl's own and every program).
+  async function harmonic(spec) {
+    const make = await harmonicInputs(spec);
+    return withBackend(spec.backend, () => {
+      const t = make();
+      const programs = counter.programs;
+      const passes = ddspgl.stats.passes;
+      const start = performance.now();
+      const outs = harmonicCall(t, spec.options);
+      const values = outs.map(y => y.dataSync());
+      const ms = performance.now() - start;
+      const result = {
+        outputs: outs.map((y, i) => ({b64: b64(values[i]), shape: y.shape, dtype: y.dtype})),
+        ms, programs: counter.programs - programs, passes: ddspgl.stats.passes - passes,
+      };
+      tf.dispose([...Object.values(t), ...outs]);
+      return result;
+    });
+  }
+
+  // tf.memory() around `calls` calls of harmonicSynth (the first `warmup` fill the pool).
+  async function harmonicMemory(spec) {
+    const make = await harmonicInputs(spec);
+    const t = make();
+    const snap = () => {
+      const m = tf.memory();
+      return {numTensors: m.numTensors, numDataBuffers: m.numDataBuffers,
+              numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU,
+              numBytesInGPUAllocated: m.numBytesInGPUAllocated};
+    };
+    const once = () => {
+      const outs = harmonicCall(t, spec.options);
+      outs.forEach(y => y.dataSync());
+      tf.dispose(outs);
+    };
+    for (let i = 0; i < spec.warmup; ++i) once();
+    const before = snap();
+    for (let i = 0; i < spec.calls; ++i) once();
+    const after = snap();
+    tf.dispose(Object.values(t));
+    return {before, after};
+  }
+
   const ready = init();
-  return {ready, runOp, grad, memory, bench, b64, input, counter};
+  return {ready, runOp, grad, memory, bench, harmonic, harmonicMemory, b64, input, counter};
 })();
 window.harness = harness;

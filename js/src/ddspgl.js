@@ -2,7 +2,8 @@
 //
 // This file is the body of the emitted bundle (`ddspgl bundle -o dist/`); the emitter
 // prepends `GENERATED` (GLSL bodies expanded by harness/shader.resolve and the constants
-// of kernels/cumsum.py) and wraps it as a script (global `ddspgl`) or an ES module.
+// of kernels/cumsum.py and kernels/harmonic.py) and wraps it as a script (global `ddspgl`)
+// or an ES module.
 // It expects `tf` (tfjs-core's API) in scope.
 
 const KERNEL = 'WrappedCumsum';
@@ -120,7 +121,8 @@ function defineLines(defines) {
 }
 
 // Adapts a body written against (row, col) accessors to TF.js's shader compiler. Digit
-// levels are tensors [rows, m, 2, 2]: packed, one texel holds one element's 4 digits.
+// levels (and other vec4 elements) are tensors [rows, m, 2, 2]: packed, one texel holds
+// one element's 4 components; unpacked, they are 4 consecutive floats.
 function shims({packedInputs, packedOutput, digitInputs}) {
   const lines = [];
   for (const name of digitInputs) {
@@ -138,16 +140,17 @@ function shims({packedInputs, packedOutput, digitInputs}) {
 }
 
 function makeProgram(body, variableNames, outputShape, defines, opts) {
-  const {packedInputs = false, packedOutput = false, digitInputs = [], uniforms = true} = opts;
+  const {packedInputs = false, packedOutput = false, digitInputs = [], uniforms = UNIFORMS,
+         extra = ''} = opts;
   const program = {
     variableNames,
     outputShape,
     packedInputs,
     packedOutput,
-    userCode: [defineLines(defines), shims({packedInputs, packedOutput, digitInputs}),
+    userCode: [defineLines(defines), shims({packedInputs, packedOutput, digitInputs}), extra,
                '#line 1', GENERATED.glsl[body]].join('\n'),
   };
-  if (uniforms) program.customUniforms = UNIFORMS;
+  if (uniforms) program.customUniforms = uniforms;
   return program;
 }
 
@@ -426,12 +429,460 @@ function wrappedCumsum(x, options = {}) {
 }
 
 // Graph-model custom ops (tf.registerOp of @tensorflow/tfjs-converter).
+// HarmonicSynth nodes: inputs f0, amplitude, harmonic_distribution[, initial_phase]; attrs
+// in camelCase or snake_case (sample_rate, n_samples, normalize, add_endpoint,
+// return_final_phase).
 function registerGraphOps(registerOp) {
   registerOp(KERNEL, node => wrappedCumsum(node.inputs[0], {
     period: node.attrs.period,
     exclusive: node.attrs.exclusive,
     reverse: node.attrs.reverse,
   }));
+  registerOp(HARMONIC, node => {
+    const options = {};
+    for (const name of Object.keys(HARMONIC_ATTRS)) {
+      const snake = name.replace(/[A-Z]/g, c => '_' + c.toLowerCase());
+      const value = node.attrs[name] !== undefined ? node.attrs[name] : node.attrs[snake];
+      if (value !== undefined) options[name] = value;
+    }
+    if (node.inputs.length > 3) options.initialPhase = node.inputs[3];
+    return harmonicSynth(node.inputs[0], node.inputs[1], node.inputs[2], options);
+  });
+}
+
+// -- HarmonicSynth: kernels/harmonic.py, reproduced ----------------------------------------
+//
+// DDSP's harmonic synthesizer. Inputs f0 [batch, frames] Hz, amplitude [batch, frames],
+// harmonicDistribution [batch, frames, K] (K <= 128) and, optionally, initialPhase
+// [batch, K] radians; output [batch, nSamples] audio, and [batch, K] radians at the last
+// sample with returnFinalPhase (the initialPhase that continues the rendering). Values
+// must be finite and >= 0; they are not checked here, since that would need a readback.
+
+const HARMONIC = 'HarmonicSynth';
+const HARMONIC_ATTRS = {
+  sampleRate: 16000,
+  nSamples: 64000,
+  normalize: true,
+  addEndpoint: true,
+  returnFinalPhase: false,
+};
+const HARMONIC_UNIFORMS = [
+  {name: 'modulus', type: 'ivec2'},
+  {name: 'shift', type: 'int'},
+  {name: 'nyquist', type: 'float'},
+  {name: 'invModulus', type: 'float'},
+];
+const TWO_POW_32 = 2 ** 32;
+
+function checkInput(op, name, x, shape) {
+  if (x == null || !Array.isArray(x.shape)) throw new Error(`${op}: ${name} must be a tensor`);
+  if (x.dtype !== 'float32') {
+    throw new Error(`${op}: ${name} must have dtype float32, got ${x.dtype}`);
+  }
+  if (x.shape.length !== shape.length) {
+    throw new Error(
+        `${op}: ${name} must have rank ${shape.length} ([${shape.join(', ')}]), ` +
+        `got rank ${x.shape.length} (shape [${x.shape}])`);
+  }
+  if (tf.util.sizeFromShape(x.shape) === 0) {
+    throw new Error(`${op}: ${name} is empty (shape [${x.shape}])`);
+  }
+}
+
+// p = sampleRate * hop * 2^shift in [2^43, 2^44): one cycle in phase units.
+function phaseModulus(op, sr32, hop) {
+  const period = sr32 * hop;  // exact: 24 + 17 significant bits
+  let shift = 43 - Math.floor(Math.log2(period));
+  while (period * 2 ** shift >= 2 ** 44) shift -= 1;
+  while (period * 2 ** shift < 2 ** 43) shift += 1;
+  const p = period * 2 ** shift;
+  if (!Number.isInteger(p)) {
+    throw new Error(`${op}: sampleRate ${sr32} * hop ${hop} has more than 44 significant bits`);
+  }
+  return {p, lo: (p % TWO_POW_32) | 0, hi: Math.floor(p / TWO_POW_32), shift,
+          invP: Math.fround(1 / p)};
+}
+
+// Validated shapes and attributes (kernels/harmonic.check, less the value checks).
+function harmonicArgs(op, inputs, attrs) {
+  const {f0, amplitude, harmonicDistribution: dist, initialPhase} = inputs;
+  checkInput(op, 'f0', f0, ['batch', 'frames']);
+  checkInput(op, 'amplitude', amplitude, ['batch', 'frames']);
+  checkInput(op, 'harmonicDistribution', dist, ['batch', 'frames', 'K']);
+  const [batch, frames] = f0.shape;
+  if (!tf.util.arraysEqual(amplitude.shape, f0.shape)) {
+    throw new Error(
+        `${op}: amplitude shape [${amplitude.shape}] does not match f0 [${f0.shape}]`);
+  }
+  if (dist.shape[0] !== batch || dist.shape[1] !== frames) {
+    throw new Error(
+        `${op}: harmonicDistribution frames [${dist.shape.slice(0, 2)}] do not match ` +
+        `f0 [${f0.shape}]`);
+  }
+  const k = dist.shape[2];
+  if (k > GENERATED.MAX_HARMONICS) {
+    throw new Error(
+        `${op}: harmonicDistribution has K = ${k} harmonics; at most ` +
+        `${GENERATED.MAX_HARMONICS} are supported`);
+  }
+  if (initialPhase != null) {
+    checkInput(op, 'initialPhase', initialPhase, ['batch', 'K']);
+    if (initialPhase.shape[0] !== batch || initialPhase.shape[1] !== k) {
+      throw new Error(
+          `${op}: initialPhase must have shape [batch, K] = [${batch}, ${k}], ` +
+          `got [${initialPhase.shape}]`);
+    }
+  }
+  const a = {};
+  for (const [name, fallback] of Object.entries(HARMONIC_ATTRS)) {
+    a[name] = attrs[name] === undefined || attrs[name] === null ? fallback : attrs[name];
+  }
+  for (const name of ['normalize', 'addEndpoint', 'returnFinalPhase']) checkFlag(op, name, a[name]);
+  const sr = a.sampleRate;
+  if (typeof sr !== 'number' || !Number.isFinite(sr) || !(sr > 0)) {
+    throw new Error(`${op}: sampleRate must be a finite number > 0, got ${String(sr)}`);
+  }
+  const sr32 = Math.fround(sr);
+  if (!(sr32 > 0 && Number.isFinite(sr32))) {
+    throw new Error(`${op}: sampleRate ${sr} is outside float32's normal range`);
+  }
+  const n = a.nSamples;
+  if (typeof n !== 'number' || !Number.isInteger(n)) {
+    throw new Error(`${op}: nSamples must be an integer, got ${String(n)}`);
+  }
+  const intervals = a.addEndpoint ? frames : frames - 1;
+  if (intervals < 1 || n <= 0 || n % intervals !== 0 || n / intervals < 2) {
+    throw new Error(
+        `${op}: nSamples ${n} is not reachable from ${frames} frames: it must be a multiple ` +
+        `of ${a.addEndpoint ? 'frames' : 'frames - 1'} (${intervals}) with a hop of at ` +
+        'least 2 samples');
+  }
+  const hop = n / intervals;
+  if (hop > GENERATED.MAX_HOP) {
+    throw new Error(`${op}: nSamples gives a hop of ${hop}, more than ${GENERATED.MAX_HOP}`);
+  }
+  return {...a, batch, frames, k, n, hop, sr32, nyquist: sr32 / 2,
+          modulus: phaseModulus(op, sr32, hop)};
+}
+
+function roundHalfEven(x) {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+// Initial phases (float32 radians) as the nearest residues modulo p (Numbers < 2^44).
+function phaseUnits(radians, p) {
+  return Array.from(radians, x => {
+    const cycles = x / (2 * Math.PI);
+    return roundHalfEven((cycles - Math.floor(cycles)) * p) % p;
+  });
+}
+
+function fromDigits(d, i) {
+  const o = 4 * i;
+  let u = 0n;
+  for (let j = 3; j >= 0; --j) u = (u << 11n) + BigInt(Math.round(d[o + j]));
+  return u;
+}
+
+// [batch, K] float32 radians: k * total + initial phase (both residues), wrapped.
+function finalPhases(totals, units, a) {
+  const p = BigInt(a.modulus.p);
+  const out = new Float32Array(a.batch * a.k);
+  for (let b = 0; b < a.batch; ++b) {
+    for (let k = 1; k <= a.k; ++k) {
+      const u = units ? BigInt(units[b * a.k + k - 1]) : 0n;
+      const res = (totals[b] * BigInt(k) + u) % p;
+      out[b * a.k + k - 1] = Number(res) / a.modulus.p * (2 * Math.PI);
+    }
+  }
+  return out;
+}
+
+// Exclusive wrapped prefix sums of a [rows, n, 2, 2] digits tensor, kept as digits
+// (kernels/harmonic.exclusive_scan_digits). Frees every level it made but the result.
+function scanDigits(passes, digits, values) {
+  const [rows, n] = digits.shape;
+  const pl = plan(n);
+  const common = {CUMSUM_REVERSE: 0, CUMSUM_SOURCE_RAW: 0};
+  const opts = names => ({packedInputs: true, packedOutput: true, digitInputs: names});
+  const sums = [];
+  let source = digits;
+  pl.blocks.forEach((block, level) => {
+    const program = makeProgram(
+        'cumsum_reduce', ['partial'], [rows, pl.lengths[level + 1], 2, 2],
+        {...common, CUMSUM_BLOCK: block, CUMSUM_SOURCE_LEN: pl.lengths[level]},
+        opts(['partial']));
+    source = passes.run(program, [source], values);
+    sums.push(source);
+  });
+  let upper = null;
+  let upperLen = 0;
+  for (let level = pl.blocks.length; level >= 0; --level) {
+    const src = level ? sums[level - 1] : digits;
+    const length = pl.lengths[level];
+    const block = level < pl.blocks.length ? pl.blocks[level] : length;
+    const names = upper ? ['partial', 'upper'] : ['partial'];
+    const program = makeProgram(
+        'cumsum_scan', names, [rows, length, 2, 2],
+        {...common, CUMSUM_BLOCK: block, CUMSUM_SOURCE_LEN: length,
+         CUMSUM_HAS_UPPER: upper ? 1 : 0, CUMSUM_UPPER_LEN: upperLen, CUMSUM_FINAL: 0},
+        opts(names));
+    const prefix = passes.run(program, upper ? [src, upper] : [src], values);
+    if (level) passes.free(src);
+    if (upper) passes.free(upper);
+    upper = prefix;
+    upperLen = length;
+  }
+  return upper;
+}
+
+// Code between the accessors and a harmonic body: the distribution as
+// vec4 getDist(row = batch * FRAMES + frame, j): harmonics 4j + 1 ... 4j + 4, zero beyond
+// K, from the [batch * frames, K] tensor distK.
+const HARMONIC_SHIMS = () => [
+  DIST_SHIM,
+].join('\n');
+const DIST_SHIM = `vec4 getDist(int row, int j) {
+  int k = 4 * j;
+  return vec4(getDistK(row, k),
+              k + 1 < HARMONIC_K ? getDistK(row, k + 1) : 0.0,
+              k + 2 < HARMONIC_K ? getDistK(row, k + 2) : 0.0,
+              k + 3 < HARMONIC_K ? getDistK(row, k + 3) : 0.0);
+}`;
+
+// The pass plan of kernels/harmonic.run: increments, their exclusive scan, gains, audio.
+function harmonicWebGL({inputs, backend, attrs}) {
+  const a = harmonicArgs(HARMONIC, inputs, attrs);
+  const {batch: b, frames, k, n, hop, modulus: mod} = a;
+  const k4 = Math.ceil(k / 4);
+  const common = {HOP: hop, FRAMES: frames};
+  const kdefs = {HARMONIC_K: k, HARMONIC_K4: k4};
+  const scanValues = [[mod.lo, mod.hi], [mod.shift], scaleOf(mod.shift)];
+  const values = [[mod.lo, mod.hi], [mod.shift], [a.nyquist], [mod.invP]];
+  const uniforms = HARMONIC_UNIFORMS;
+  const {f0, amplitude, harmonicDistribution, initialPhase} = inputs;
+  const passes = new Passes(backend);
+  const owned = [];  // tensors made here that no pass returned
+  try {
+    let units = null;
+    let phase0 = null;
+    if (initialPhase != null) {
+      units = phaseUnits(backend.readSync(initialPhase.dataId), mod.p);
+      const digits = new Float32Array(b * k4 * 16);
+      units.forEach((u, i) => {
+        const o = 4 * (Math.floor(i / k) * k4 * 4 + (i % k));
+        for (let j = 0; j < 4; ++j) digits[o + j] = Math.floor(u / 2 ** (11 * j)) % 2048;
+      });
+      phase0 = backend.makeTensorInfo([b, k4 * 4, 2, 2], 'float32', digits);
+      owned.push(phase0);
+    }
+    const increments = passes.run(
+        makeProgram('harmonic_increment', ['f0'], [b, frames, 2, 2], common,
+                    {packedOutput: true, uniforms}),
+        [f0], values);
+    const prefix = scanDigits(passes, increments, scanValues);
+    let totals = null;
+    if (a.returnFinalPhase) {
+      const last = a.addEndpoint ? frames - 1 : frames - 2;
+      const inc = backend.readSync(increments.dataId);
+      const pre = backend.readSync(prefix.dataId);
+      const p = BigInt(mod.p);
+      totals = [];
+      for (let r = 0; r < b; ++r) {
+        const i = r * frames + last;
+        totals.push((fromDigits(inc, i) + fromDigits(pre, i)) % p);
+      }
+    }
+    passes.free(increments);
+    const distK = kernelFn('webgl', 'Reshape')(
+        {inputs: {x: harmonicDistribution}, backend, attrs: {shape: [b * frames, k]}});
+    owned.push(distK);
+    const gain = passes.run(
+        makeProgram('harmonic_gain', ['f0', 'amplitude', 'distK'], [b, frames, 2, 2],
+                    {...common, ...kdefs, HARMONIC_NORMALIZE: a.normalize ? 1 : 0},
+                    {packedOutput: true, uniforms, extra: HARMONIC_SHIMS()}),
+        [f0, amplitude, distK], values);
+    const names = ['f0', 'prefix', 'gain', 'distK'].concat(phase0 ? ['phase0'] : []);
+    const audio = passes.run(
+        makeProgram('harmonic_synth', names, [b, n],
+                    {...common, ...kdefs, HARMONIC_INITIAL: phase0 ? 1 : 0,
+                     HARMONIC_ROUND_F16:
+                         tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') ? 0 : 1},
+                    {uniforms, extra: HARMONIC_SHIMS(),
+                     digitInputs: ['prefix', 'gain'].concat(phase0 ? ['phase0'] : [])}),
+        [f0, prefix, gain, distK].concat(phase0 ? [phase0] : []), values);
+    passes.keep(audio);
+    if (!a.returnFinalPhase) return audio;
+    const phase = backend.makeTensorInfo([b, k], 'float32', finalPhases(totals, units, a));
+    return [audio, phase];
+  } finally {
+    passes.freeAll();
+    for (const info of owned) backend.disposeIntermediateTensorInfo(info);
+  }
+}
+
+// -- plain JS fallback (cpu, wasm): float64, frame phases exact -----------------------------
+
+// x * 2^150 as an exact BigInt for a float32 x (every float32 is a multiple of 2^-149).
+function f32Units(x) {
+  F32[0] = x;
+  const bits = U32[0];
+  const biased = (bits >>> 23) & 0xff;
+  let m = bits & 0x7fffff;
+  if (biased !== 0) m |= 0x800000;
+  const u = BigInt(m) << BigInt(Math.max(biased, 1));
+  return bits >>> 31 ? -u : u;
+}
+
+// Frame amplitudes [frames, K] of one row: amplitude * (normalised) distribution.
+function frameAmplitudes(f0, amp, dist, row, a) {
+  const {frames, k} = a;
+  const out = new Float64Array(frames * k);
+  for (let i = 0; i < frames; ++i) {
+    const base = (row * frames + i) * k;
+    const f = f0[row * frames + i];
+    let total = 0;
+    for (let h = 0; h < k; ++h) {
+      const keep = !a.normalize || (h + 1) * f < a.nyquist;  // exact: k < 2^12, f float32
+      const d = keep ? dist[base + h] : 0;
+      out[i * k + h] = d;
+      total += d;
+    }
+    const gain = !a.normalize ? amp[row * frames + i] :
+                 total === 0 ? 0 : amp[row * frames + i] / total;
+    for (let h = 0; h < k; ++h) out[i * k + h] *= gain;
+  }
+  return out;
+}
+
+// Float64 synthesis of the float32 inputs (the semantics of kernels/harmonic.reference):
+// frame start phases accumulated exactly (BigInt, modulo one cycle), the in-frame closed
+// form, k times it and the initial phase in float64, sin in float64, one float32 rounding.
+function harmonicRows(f0, amp, dist, phase0, a) {
+  const {batch, frames, k, n, hop} = a;
+  const sr = a.sr32;
+  const audio = new Float32Array(batch * n);
+  const finalPhase = a.returnFinalPhase ? new Float32Array(batch * k) : null;
+  const cycle = 2n * f32Units(sr);  // twice one cycle (Hz * samples) in units of 2^-150
+  const cycleF = Number(cycle);
+  const start = new Float64Array(frames);
+  for (let row = 0; row < batch; ++row) {
+    const amps = frameAmplitudes(f0, amp, dist, row, a);
+    const init = new Float64Array(k);
+    for (let h = 0; h < k; ++h) {
+      if (phase0) {
+        const c = phase0[row * k + h] / (2 * Math.PI);
+        init[h] = c - Math.floor(c);
+      }
+    }
+    // Twice the phase in Hz * samples, modulo 2 sr; `total` at the last sample (the end
+    // of the last hop: the held endpoint's, or that of frame frames - 2 without it).
+    const last = a.addEndpoint ? frames - 1 : frames - 2;
+    let acc = 0n;
+    let total = 0n;
+    for (let i = 0; i < frames; ++i) {
+      start[i] = Number(acc) / cycleF;
+      const ua = f32Units(f0[row * frames + i]);
+      const ub = i + 1 < frames ? f32Units(f0[row * frames + i + 1]) : ua;
+      acc = (acc + ua * BigInt(hop + 1) + ub * BigInt(hop - 1)) % cycle;
+      if (acc < 0n) acc += cycle;
+      if (i === last) total = acc;
+    }
+    for (let s = 0; s < n; ++s) {
+      const i = Math.floor(s / hop);
+      const r = s - i * hop;
+      const nxt = Math.min(i + 1, frames - 1);
+      const fa = f0[row * frames + i];
+      const fb = f0[row * frames + nxt];
+      const cb = r * (r + 1) / 2;
+      const ca = hop * (r + 1) - cb;
+      const fundamental = start[i] + (fa * ca + fb * cb) / (hop * sr);
+      const f = (fa * (hop - r) + fb * r) / hop;
+      const w = 0.5 - 0.5 * Math.cos(Math.PI * r / hop);
+      let sum = 0;
+      for (let h = 0; h < k; ++h) {
+        if ((h + 1) * f >= a.nyquist) break;  // every higher harmonic is above Nyquist too
+        const env = amps[i * k + h] * (1 - w) + amps[nxt * k + h] * w;
+        if (env === 0) continue;
+        let c = fundamental * (h + 1) + init[h];
+        c -= Math.floor(c);
+        sum += env * Math.sin(2 * Math.PI * c);
+      }
+      audio[row * n + s] = sum;
+    }
+    if (finalPhase) {
+      for (let h = 0; h < k; ++h) {
+        let c = Number((total * BigInt(h + 1)) % cycle) / cycleF + init[h];
+        c -= Math.floor(c);
+        finalPhase[row * k + h] = c * (2 * Math.PI);
+      }
+    }
+  }
+  return {audio, finalPhase};
+}
+
+function harmonicJS(backendName) {
+  return ({inputs, backend, attrs}) => {
+    const a = harmonicArgs(HARMONIC, inputs, attrs);
+    const read = x => (x == null ? null : backend.readSync(x.dataId));
+    const {audio, finalPhase} = harmonicRows(
+        read(inputs.f0), read(inputs.amplitude), read(inputs.harmonicDistribution),
+        read(inputs.initialPhase), a);
+    const out = OUTPUT[backendName](backend, [a.batch, a.n], audio);
+    if (!finalPhase) return out;
+    return [out, OUTPUT[backendName](backend, [a.batch, a.k], finalPhase)];
+  };
+}
+
+const HARMONIC_OPTIONS = new Set([...Object.keys(HARMONIC_ATTRS), 'initialPhase']);
+
+/**
+ * DDSP's harmonic synthesizer (kernels/harmonic.py): harmonic k of f0 with the
+ * 'window'-upsampled amplitude, silenced above Nyquist, phase exact at any length.
+ * @param f0 float32 [batch, frames] Hz, >= 0
+ * @param amplitude float32 [batch, frames], >= 0
+ * @param harmonicDistribution float32 [batch, frames, K] (K <= 128), >= 0
+ * @param options {sampleRate = 16000, nSamples = 64000, normalize = true,
+ *     addEndpoint = true, initialPhase?: float32 [batch, K] radians,
+ *     returnFinalPhase = false}
+ * @returns audio [batch, nSamples], or [audio, finalPhase [batch, K] radians] with
+ *     returnFinalPhase
+ */
+function harmonicSynth(f0, amplitude, harmonicDistribution, options = {}) {
+  const op = 'harmonicSynth';
+  if (options == null || typeof options !== 'object') {
+    throw new Error(`${op}: options must be an object, got ${String(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!HARMONIC_OPTIONS.has(key)) {
+      throw new Error(
+          `${op}: unknown option '${key}' (options: ${[...HARMONIC_OPTIONS].join(', ')})`);
+    }
+  }
+  const made = [];
+  const asTensor = x => {
+    if (x == null || x instanceof tf.Tensor) return x;
+    const t = tf.tensor(x);
+    made.push(t);
+    return t;
+  };
+  try {
+    const inputs = {
+      f0: asTensor(f0),
+      amplitude: asTensor(amplitude),
+      harmonicDistribution: asTensor(harmonicDistribution),
+    };
+    if (options.initialPhase != null) inputs.initialPhase = asTensor(options.initialPhase);
+    const attrs = {};
+    for (const name of Object.keys(HARMONIC_ATTRS)) {
+      if (options[name] !== undefined) attrs[name] = options[name];
+    }
+    harmonicArgs(op, inputs, attrs);
+    return tf.engine().runKernel(HARMONIC, inputs, attrs);
+  } finally {
+    tf.dispose(made);
+  }
 }
 
 // -- registration --------------------------------------------------------------------------
@@ -441,6 +892,9 @@ function registerKernels() {
     {kernelName: KERNEL, backendName: 'webgl', kernelFunc: wrappedCumsumWebGL},
     {kernelName: KERNEL, backendName: 'cpu', kernelFunc: wrappedCumsumJS('cpu')},
     {kernelName: KERNEL, backendName: 'wasm', kernelFunc: wrappedCumsumJS('wasm')},
+    {kernelName: HARMONIC, backendName: 'webgl', kernelFunc: harmonicWebGL},
+    {kernelName: HARMONIC, backendName: 'cpu', kernelFunc: harmonicJS('cpu')},
+    {kernelName: HARMONIC, backendName: 'wasm', kernelFunc: harmonicJS('wasm')},
   ];
   for (const k of kernels) {
     if (tf.getKernel(k.kernelName, k.backendName) == null) tf.registerKernel(k);

@@ -6,4 +6,4 @@ const GENERATED = /* @GENERATED */;
 
 export const version = GENERATED.VERSION;
 export const kernels = GENERATED.KERNELS;
-export {wrappedCumsum, patchCumsum, unpatchCumsum, registerGraphOps, stats};
+export {wrappedCumsum, harmonicSynth, patchCumsum, unpatchCumsum, registerGraphOps, stats};

@@ -13,6 +13,7 @@
     version: GENERATED.VERSION,
     kernels: GENERATED.KERNELS,
     wrappedCumsum,
+    harmonicSynth,
     patchCumsum,
     unpatchCumsum,
     registerGraphOps,

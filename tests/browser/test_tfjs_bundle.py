@@ -130,7 +130,7 @@ def test_es_module_loads(host):
     finally:
         page.close()
     assert got["backend"] == "webgl" and not got["hasGlobal"]
-    assert got["kernels"] == ["WrappedCumsum"]
+    assert got["kernels"] == ["WrappedCumsum", "HarmonicSynth"]
     x = np.full((2, got["n"]), 0.3, np.float32)
     ref = cumsum.reference(x, period=np.float32(1))
     out = np.asarray(got["values"], np.float32).reshape(x.shape)
