@@ -6,13 +6,17 @@ import time
 
 from .context import Context
 
+QUERY_LIMIT_NS = 2**32 - 1  # moderngl's Query.elapsed saturates here
+
 
 class Stopwatch:
     """Times the GL commands issued inside a ``with`` block.
 
     With a timer query (GL_TIME_ELAPSED, core since OpenGL 3.3) the result is the time
     the GPU spent on those commands; without one, the wall time of the block followed by
-    glFinish. Leaving the block waits for the GPU either way and sets :attr:`seconds`.
+    glFinish. Leaving the block waits for the GPU either way and sets :attr:`seconds`
+    and :attr:`method`. moderngl reads the query as a 32-bit count of nanoseconds, so a
+    block of 2^32 ns (4.29 s) or more is timed by the wall clock instead.
     """
 
     def __init__(self, ctx: Context):
@@ -23,19 +27,21 @@ class Stopwatch:
 
     def __enter__(self) -> Stopwatch:
         self.ctx.make_current()
+        self.ctx.finish()
+        self._start = time.perf_counter()
         if self.method == "gl-timer-query":
             self._query = self.ctx.time_query()
             self._query.__enter__()
-        else:
-            self.ctx.finish()
-            self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc) -> None:
         if self._query is not None:
             self._query.__exit__(*exc)
-            self.seconds = self._query.elapsed / 1e9  # waits for the GPU
+            elapsed_ns = self._query.elapsed  # waits for the GPU
             self._query = None
+        self.ctx.finish()
+        wall = time.perf_counter() - self._start
+        if self.method == "gl-timer-query" and elapsed_ns < QUERY_LIMIT_NS:
+            self.seconds = elapsed_ns / 1e9
         else:
-            self.ctx.finish()
-            self.seconds = time.perf_counter() - self._start
+            self.method, self.seconds = "wall-finish", wall

@@ -170,3 +170,18 @@ def test_scope_releases_what_it_holds_on_success_and_failure(ctx):
             scope.keep(ctx.texture(1, 8, 1, "float32"))
             raise RuntimeError("pass failed")
     assert ctx.counters.textures_alive == alive
+
+
+def test_stopwatch_times_gl_work(ctx):
+    from ddspgl.harness.timing import Stopwatch
+
+    x = ctx.upload(np.zeros((1, 4096), np.float32))
+    try:
+        with Stopwatch(ctx) as watch:
+            out = ctx.texture(1, 4096, 1, "float32")
+            ctx.run("kernels/copy.frag", {"x": x}, out)
+        out.release()
+    finally:
+        x.release()
+    assert watch.method in ("gl-timer-query", "wall-finish")
+    assert 0 < watch.seconds < 10
