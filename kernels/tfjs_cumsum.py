@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ..harness.context import Context, Texture, default_context
+from ..harness.context import Context, Scope, Texture, default_context
 from . import _inputs
 
 NAME = "tfjs_cumsum"
@@ -64,29 +64,21 @@ def scan(ctx: Context, x: Texture, period, *, exclusive, reverse, storage) -> Te
     steps = [(BODY, shift, index) for shift, index in steps]
     if period is not None:
         steps.append((BODY_FLOORMOD, 0, 0))
-    result = x
-    try:
+    with Scope() as scope:
+        result = x
         for body, shift, index in steps:
-            out = ctx.texture(n_rows, n, 1, storage)
-            try:
-                if body == BODY:
-                    ctx.run(
-                        body,
-                        {"x": result},
-                        out,
-                        uniforms={"index": ("float", float(index))},
-                        defines=defines | {"TFJS_CUM_SHIFT": shift},
-                    )
-                else:
-                    ctx.run(body, {"x": result}, out, uniforms={"period": ("float", float(period))})
-            except BaseException:
-                out.release()
-                raise
+            out = scope.keep(ctx.texture(n_rows, n, 1, storage))
+            if body == BODY:
+                ctx.run(
+                    body,
+                    {"x": result},
+                    out,
+                    uniforms={"index": ("float", float(index))},
+                    defines=defines | {"TFJS_CUM_SHIFT": shift},
+                )
+            else:
+                ctx.run(body, {"x": result}, out, uniforms={"period": ("float", float(period))})
             if result is not x:
-                result.release()
+                scope.drop(result)
             result = out
-        return result
-    except BaseException:
-        if result is not x:
-            result.release()
-        raise
+        return result if result is x else scope.detach(result)
