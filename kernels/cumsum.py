@@ -52,6 +52,7 @@ from . import _inputs
 NAME = "cumsum"
 BODY_REDUCE = "kernels/cumsum_reduce.frag"
 BODY_SCAN = "kernels/cumsum_scan.frag"
+BODY_FINAL4 = "kernels/cumsum_final4.frag"
 
 LEAF_BLOCK = 16  # inputs per leaf block: the final pass reads LEAF_BLOCK / 2 on average
 TOP_MAX = 64  # longest level scanned by a single pass (and the single-pass limit)
@@ -174,11 +175,16 @@ def run(ctx: Context, rows: np.ndarray, modulus: Modulus, *, exclusive, reverse,
     try:
         out = scan(ctx, x, modulus, exclusive=exclusive, reverse=reverse, storage=storage)
         try:
-            return out.read()
+            return values(out, x.cols)
         finally:
             out.release()
     finally:
         x.release()
+
+
+def values(result: Texture, n: int) -> np.ndarray:
+    """[rows, n] float32 from a result texture of :func:`scan` (four values per texel)."""
+    return result.read().reshape(result.rows, -1)[:, :n]
 
 
 def scan(
@@ -191,7 +197,9 @@ def scan(
     storage,
     digits: bool = False,
 ) -> Texture:
-    """Every pass over an uploaded [rows, n] texture; the caller owns the result.
+    """Every pass over an uploaded [rows, n] texture; the caller owns the result: a
+    [rows, ceil(n / 4)] texture of vec4, four consecutive outputs to a texel (read it
+    with :func:`values`), in the storage format.
 
     With ``digits=True`` both ends stay residues: `x` holds vec4 digit elements (as
     written by resToDigits) and the result is the exclusive prefix as digits, exact, for
@@ -258,26 +266,39 @@ def scan(
                 scope.drop(upper)
             upper = prefix
         # Final pass: block prefix + in-block prefix of the inputs, converted and rounded
-        # (or kept as digits).
-        result = new(n, 4 if digits else 1)
-        ctx.run(
-            BODY_SCAN,
-            {source_name: x} | ({"upper": upper} if upper else {}),
-            result,
-            uniforms=uniforms,
-            defines=common
-            | {
-                "CUMSUM_BLOCK": pl.blocks[0] if pl.blocks else n,
-                "CUMSUM_SOURCE_LEN": n,
-                "CUMSUM_SOURCE_RAW": int(not digits),
-                "CUMSUM_HAS_UPPER": int(upper is not None),
-                "CUMSUM_UPPER_LEN": upper.cols if upper else 0,
-                "CUMSUM_FINAL": int(not digits),
-                "CUMSUM_INCLUSIVE": int(not exclusive),
-                "CUMSUM_SIGNED": int(modulus.signed),
-                "CUMSUM_ROUND_F16": int(storage == "float16"),
-            },
-        )
+        # four outputs to a texel (or kept as digits, one element to a texel).
+        final = {
+            "CUMSUM_BLOCK": pl.blocks[0] if pl.blocks else n,
+            "CUMSUM_SOURCE_LEN": n,
+            "CUMSUM_SOURCE_RAW": int(not digits),
+            "CUMSUM_HAS_UPPER": int(upper is not None),
+            "CUMSUM_UPPER_LEN": upper.cols if upper else 0,
+        }
+        inputs = {source_name: x} | ({"upper": upper} if upper else {})
+        if digits:
+            result = new(n, 4)
+            ctx.run(
+                BODY_SCAN,
+                inputs,
+                result,
+                uniforms=uniforms,
+                defines=common | final | {"CUMSUM_FINAL": 0},
+            )
+        else:
+            result = new(-(-n // 4), 4)
+            ctx.run(
+                BODY_FINAL4,
+                inputs,
+                result,
+                uniforms=uniforms,
+                defines=common
+                | final
+                | {
+                    "CUMSUM_INCLUSIVE": int(not exclusive),
+                    "CUMSUM_SIGNED": int(modulus.signed),
+                    "CUMSUM_ROUND_F16": int(storage == "float16"),
+                },
+            )
         return scope.detach(result)
 
 

@@ -4,7 +4,7 @@ description: |
     Down-sweep of the wrapped cumsum. Element t of the output is the
     exclusive prefix of its block (read from `upper`, the level above, or
     zero at the top) plus the source elements before it inside its block of
-    CUMSUM_BLOCK, modulo p. Intermediate levels are written as digits; the
+    CUMSUM_BLOCK, modulo p (cumsumPrefix). Intermediate levels are written as digits; the
     final pass adds element t itself when inclusive, converts the residue to
     a float in [0, period) (or a signed value for a plain cumsum), rounds it
     to float16 when the target is float16, and writes it in output order.
@@ -15,7 +15,7 @@ options:
     - CUMSUM_FINAL: 1 for the pass that writes values, 0 for digit levels
     - CUMSUM_INCLUSIVE, CUMSUM_SIGNED, CUMSUM_ROUND_F16: final pass only
 */
-#include "../lib/cumsum/cumsumSource.glsl"
+#include "../lib/cumsum/cumsumPrefix.glsl"
 #include "../lib/float/roundF16.glsl"
 
 void main() {
@@ -25,29 +25,10 @@ void main() {
     t = CUMSUM_SOURCE_LEN - 1 - t;                     // position i holds scan index n-1-i
 #endif
     uvec2 p = cumsumModulus();
-    int block = t / CUMSUM_BLOCK;
-    int start = block * CUMSUM_BLOCK;
-    int end = min(start + CUMSUM_BLOCK, CUMSUM_SOURCE_LEN);
 #if CUMSUM_FINAL && CUMSUM_INCLUSIVE
-    int stop = t + 1;                                  // prefix over [start, stop)
+    uvec2 acc = cumsumPrefix(coords.x, t, t + 1, p);
 #else
-    int stop = t;
-#endif
-    uvec2 acc;
-#if CUMSUM_HAS_UPPER
-    // Walk the shorter side of the block: from its own prefix forwards, or from the
-    // next block's prefix backwards (exact: residues subtract without rounding). No
-    // element reads more than half a block.
-    if (end - stop < stop - start && block + 1 < CUMSUM_UPPER_LEN) {
-        acc = resFromDigits(getUpper(coords.x, block + 1));
-        for (int j = stop; j < end; ++j) acc = resSub(acc, cumsumSource(coords.x, j, p), p);
-    } else {
-        acc = resFromDigits(getUpper(coords.x, block));
-        for (int j = start; j < stop; ++j) acc = resAdd(acc, cumsumSource(coords.x, j, p), p);
-    }
-#else
-    acc = uvec2(0u);
-    for (int j = start; j < stop; ++j) acc = resAdd(acc, cumsumSource(coords.x, j, p), p);
+    uvec2 acc = cumsumPrefix(coords.x, t, t, p);
 #endif
 #if CUMSUM_FINAL
     float value = resToFloat(acc, CUMSUM_SIGNED != 0, scale);
