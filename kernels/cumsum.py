@@ -20,8 +20,10 @@ How
     inputs, upper passes sum blocks of ``Bu`` block sums until at most ``TOP_MAX`` remain,
     one pass scans the top level, down-sweep passes turn block sums into block prefixes
     level by level, and the final pass adds each input's in-block prefix to its block's
-    prefix. ``2k + 3`` passes for ``k`` upper levels: 5 at n = 64000, 7 at n = 2^22,
-    against TF.js's ``ceil(log2 n)`` (16 and 22).
+    prefix. Every element walks the shorter half of its block (forwards from its block's
+    prefix or backwards from the next one's), and the final pass writes four consecutive
+    outputs per texel from one shared walk. ``2k + 3`` passes for ``k`` upper levels: 5 at
+    n = 64000, 7 at n = 2^22, against TF.js's ``ceil(log2 n)`` (16 and 22).
 
 Error analysis (unit: one period; for a plain cumsum: Σ|x| of the largest row)
     1. Input quantisation: ``x * 2^shift`` is rounded to an integer. One unit is
