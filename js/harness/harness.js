@@ -138,26 +138,29 @@ const harness = (() => {
     return result;
   }
 
-  // tf.memory() around `calls` calls of an op (the first `warmup` fill the texture pool).
-  async function memory(spec) {
-    const x = tf.tensor(await input(spec.key), spec.shape);
+  // tf.memory() around `calls` calls of `once` (the first `warmup` fill the texture pool).
+  function memoryAround(once, {warmup, calls}) {
     const snap = () => {
       const m = tf.memory();
       return {numTensors: m.numTensors, numDataBuffers: m.numDataBuffers,
               numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU,
               numBytesInGPUAllocated: m.numBytesInGPUAllocated};
     };
-    const once = () => {
+    for (let i = 0; i < warmup; ++i) once();
+    const before = snap();
+    for (let i = 0; i < calls; ++i) once();
+    return {before, after: snap()};
+  }
+
+  async function memory(spec) {
+    const x = tf.tensor(await input(spec.key), spec.shape);
+    const result = memoryAround(() => {
       const y = op(spec, x);
       y.dataSync();
       y.dispose();
-    };
-    for (let i = 0; i < spec.warmup; ++i) once();
-    const before = snap();
-    for (let i = 0; i < spec.calls; ++i) once();
-    const after = snap();
+    }, spec);
     x.dispose();
-    return {before, after};
+    return result;
   }
 
   // Median wall time of `reps` calls, each with its readback, after one warm-up call.
@@ -223,27 +226,16 @@ const harness = (() => {
     });
   }
 
-  // tf.memory() around `calls` calls of harmonicSynth (the first `warmup` fill the pool).
   async function harmonicMemory(spec) {
     const make = await harmonicInputs(spec);
     const t = make();
-    const snap = () => {
-      const m = tf.memory();
-      return {numTensors: m.numTensors, numDataBuffers: m.numDataBuffers,
-              numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU,
-              numBytesInGPUAllocated: m.numBytesInGPUAllocated};
-    };
-    const once = () => {
+    const result = memoryAround(() => {
       const outs = harmonicCall(t, spec.options);
       outs.forEach(y => y.dataSync());
       tf.dispose(outs);
-    };
-    for (let i = 0; i < spec.warmup; ++i) once();
-    const before = snap();
-    for (let i = 0; i < spec.calls; ++i) once();
-    const after = snap();
+    }, spec);
     tf.dispose(Object.values(t));
-    return {before, after};
+    return result;
   }
 
   const ready = init();

@@ -22,6 +22,7 @@ import pytest
 from ddspgl.harness import browser, emit
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite
+from graph_model import save_graph_model
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -129,42 +130,22 @@ def model_dir(tmp_path_factory):
             },
         }
 
-    topology = {
-        "node": [
-            placeholder("f0", [s.batch, s.frames]),
-            placeholder("amplitude", [s.batch, s.frames]),
-            placeholder("dist", [s.batch, s.frames, s.harmonics]),
-            {
-                "name": "audio",
-                "op": "HarmonicSynth",
-                "input": ["f0", "amplitude", "dist"],
-                "attr": {
-                    "sample_rate": {"f": float(SR)},
-                    "n_samples": {"i": str(s.frames * s.hop)},
-                    "normalize": {"b": True},
-                },
+    nodes = [
+        placeholder("f0", [s.batch, s.frames]),
+        placeholder("amplitude", [s.batch, s.frames]),
+        placeholder("dist", [s.batch, s.frames, s.harmonics]),
+        {
+            "name": "audio",
+            "op": "HarmonicSynth",
+            "input": ["f0", "amplitude", "dist"],
+            "attr": {
+                "sample_rate": {"f": float(SR)},
+                "n_samples": {"i": str(s.frames * s.hop)},
+                "normalize": {"b": True},
             },
-        ],
-        "library": {},
-        "versions": {"producer": 1},
-    }
-    model = {
-        "format": "graph-model",
-        "generatedBy": "2.19.0",
-        "convertedBy": "tests",
-        "modelTopology": topology,
-        "weightsManifest": [],
-    }
-    (folder / "model.json").write_text(json.dumps(model))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def host(model_dir):
-    with browser.BrowserHost(extra=model_dir) as h:
-        yield h
-        for page in h.pages.values():
-            assert page.errors == [], page.errors
+        },
+    ]
+    return save_graph_model(folder, nodes)
 
 
 # -- the bundle -------------------------------------------------------------------------------

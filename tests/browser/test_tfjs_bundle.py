@@ -17,6 +17,7 @@ import pytest
 from ddspgl.harness import browser, emit
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser
+from graph_model import save_graph_model
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -32,43 +33,23 @@ CASE_LENGTHS = (1, 1000, 64000)  # one element, a few leaf blocks, two upper lev
 def model_dir(tmp_path_factory):
     """A converted-graph-model JSON holding a WrappedCumsum node, as the converter writes."""
     folder = tmp_path_factory.mktemp("model")
-    topology = {
-        "node": [
-            {
-                "name": "x",
-                "op": "Placeholder",
-                "attr": {
-                    "dtype": {"type": "DT_FLOAT"},
-                    "shape": {"shape": {"dim": [{"size": "2"}, {"size": "1000"}]}},
-                },
+    nodes = [
+        {
+            "name": "x",
+            "op": "Placeholder",
+            "attr": {
+                "dtype": {"type": "DT_FLOAT"},
+                "shape": {"shape": {"dim": [{"size": "2"}, {"size": "1000"}]}},
             },
-            {
-                "name": "phase",
-                "op": "WrappedCumsum",
-                "input": ["x"],
-                "attr": {"period": {"f": 1.0}, "exclusive": {"b": False}, "reverse": {"b": True}},
-            },
-        ],
-        "library": {},
-        "versions": {"producer": 1},
-    }
-    model = {
-        "format": "graph-model",
-        "generatedBy": "2.19.0",
-        "convertedBy": "tests",
-        "modelTopology": topology,
-        "weightsManifest": [],
-    }
-    (folder / "model.json").write_text(json.dumps(model))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def host(model_dir):
-    with browser.BrowserHost(extra=model_dir) as h:
-        yield h
-        for page in h.pages.values():
-            assert page.errors == [], page.errors
+        },
+        {
+            "name": "phase",
+            "op": "WrappedCumsum",
+            "input": ["x"],
+            "attr": {"period": {"f": 1.0}, "exclusive": {"b": False}, "reverse": {"b": True}},
+        },
+    ]
+    return save_graph_model(folder, nodes)
 
 
 def _bad(page, script: str, backend: str = "webgl") -> str | None:
