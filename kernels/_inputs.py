@@ -17,23 +17,33 @@ PERIOD_MAX = 2.0**100
 def as_rows(x, *, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
     """`x` as a C-contiguous float32 [rows, n] array, and its original shape."""
     arr = np.asarray(x)
-    if arr.dtype.kind not in "fiu":
-        raise ValueError(
-            f"{name}: unsupported dtype {arr.dtype}; expected a float or integer array"
-        )
+    check_dtype(arr, name)
     if arr.ndim == 0:
         raise ValueError(f"{name}: must have at least one axis, got a scalar")
     if arr.size == 0 or arr.shape[-1] == 0:
         raise ValueError(
             f"{name}: empty array (shape {arr.shape}); the last axis needs length >= 1"
         )
+    arr32 = finite_float32(arr, name)
+    return arr32.reshape(-1, arr.shape[-1]), arr.shape
+
+
+def check_dtype(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(
+            f"{name}: unsupported dtype {arr.dtype}; expected a float or integer array"
+        )
+
+
+def finite_float32(arr: np.ndarray, name: str) -> np.ndarray:
+    """`arr` rounded to a C-contiguous float32 array; NaN, Inf and overflow refused."""
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise ValueError(f"{name}: contains NaN or Inf")
     with np.errstate(over="ignore"):
         arr32 = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr32).all():
         raise ValueError(f"{name}: values beyond float32's range ({np.finfo(np.float32).max:g})")
-    return arr32.reshape(-1, arr.shape[-1]), arr.shape
+    return arr32
 
 
 def check_fits(ctx: Context, rows: np.ndarray, *, name: str = "x") -> None:

@@ -106,19 +106,13 @@ FLOAT16_BUDGET = 2.0**-11  # of max |reference|
 
 def _array(x, name: str, ndim: int) -> np.ndarray:
     arr = np.asarray(x)
-    if arr.dtype.kind not in "fiu":
-        raise ValueError(f"{name}: unsupported dtype {arr.dtype}; expected a float array")
+    _inputs.check_dtype(arr, name)
     if arr.ndim != ndim:
         shape = "[batch, frames]" if ndim == 2 else "[batch, frames, K]"
         raise ValueError(f"{name}: expected shape {shape}, got {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name}: empty array (shape {arr.shape})")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or Inf")
-    with np.errstate(over="ignore"):
-        arr32 = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr32).all():
-        raise ValueError(f"{name}: values beyond float32's range")
+    arr32 = _inputs.finite_float32(arr, name)
     if (arr32 < 0).any():
         raise ValueError(f"{name}: must be non-negative, got min {float(arr32.min()):g}")
     return arr32
