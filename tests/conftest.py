@@ -46,3 +46,15 @@ def fresh_ctx():
     for c in made:
         assert c.counters.textures_alive == 0, "GL textures leaked"
         c.close()
+
+
+@pytest.fixture(scope="module")
+def host(model_dir):
+    """One headless browser per browser-test module, serving that module's `model_dir`;
+    no page may log an error."""
+    from ddspgl.harness import browser
+
+    with browser.BrowserHost(extra=model_dir) as h:
+        yield h
+        for page in h.pages.values():
+            assert page.errors == [], page.errors
