@@ -47,6 +47,17 @@ def squarish(size: int, max_size: int) -> tuple[int, int]:
     return width, height
 
 
+def layout(rows: int, cols: int, channels: int, storage: str, max_size: int):
+    """(width, height, internal format, bytes) of the texture holding [rows, cols] elements."""
+    if storage not in STORAGES:
+        raise ValueError(f"storage must be one of {STORAGES}, got {storage!r}")
+    if channels not in (1, 4):
+        raise ValueError(f"channels must be 1 or 4, got {channels!r}")
+    fmt, texel_bytes = _FORMATS[(storage, channels)]
+    width, height = squarish(rows * cols, max_size)
+    return width, height, fmt, width * height * texel_bytes
+
+
 @dataclass
 class Counters:
     """What a context has done since its last :meth:`reset`."""
@@ -69,23 +80,30 @@ class Texture:
     """A [rows, cols] array of float (channels=1) or vec4 (channels=4) elements."""
 
     def __init__(self, ctx: Context, rows: int, cols: int, channels: int, storage: str):
-        if storage not in STORAGES:
-            raise ValueError(f"storage must be one of {STORAGES}, got {storage!r}")
+        self.width, self.height, self.format, self.nbytes = layout(
+            rows, cols, channels, storage, ctx.max_texture_size
+        )
         ctx.make_current()
         self.ctx, self.rows, self.cols = ctx, rows, cols
         self.channels, self.storage = channels, storage
-        self.format, texel_bytes = _FORMATS[(storage, channels)]
-        self.width, self.height = squarish(rows * cols, ctx.max_texture_size)
         dtype = "f2" if storage == "float16" else "f4"
         self._tex = ctx.gl.texture((self.width, self.height), channels, dtype=dtype)
         self._tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self._fbo = None
-        self.nbytes = self.width * self.height * texel_bytes
         ctx._account(self, +1)
 
     @property
     def alive(self) -> bool:
         return self._tex is not None
+
+    def relabel(self, rows: int, cols: int) -> Texture:
+        """Hold [rows, cols] elements from now on, in the same physical texture (reuse)."""
+        if squarish(rows * cols, self.ctx.max_texture_size) != (self.width, self.height):
+            raise ValueError(
+                f"[{rows}, {cols}] does not lay out as this {self.width}x{self.height} texture"
+            )
+        self.rows, self.cols = rows, cols
+        return self
 
     def operand(self, name: str) -> Operand:
         return Operand(name, self.rows, self.cols, self.width, self.channels)

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..harness.context import Context, Scope, Texture, default_context
+from ..harness import pipeline
+from ..harness.context import Context, Texture, default_context
 from . import _inputs
 
 NAME = "cumsum"
@@ -173,15 +174,12 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
 
 def run(ctx: Context, rows: np.ndarray, modulus: Modulus, *, exclusive, reverse, storage):
     """Upload checked [rows, n] float32 input, scan it, read it back as float32."""
-    x = ctx.upload(rows)
-    try:
-        out = scan(ctx, x, modulus, exclusive=exclusive, reverse=reverse, storage=storage)
-        try:
-            return values(out, x.cols)
-        finally:
-            out.release()
-    finally:
-        x.release()
+    g = pipeline.Graph(NAME)
+    x = g.upload("x", rows)
+    out = scan_graph(g, x, modulus, exclusive=exclusive, reverse=reverse, storage=storage)
+    g.output(out)
+    with pipeline.execute(ctx, g) as result:
+        return values(result.textures[out], rows.shape[1])
 
 
 def values(result: Texture, n: int) -> np.ndarray:
@@ -199,109 +197,127 @@ def scan(
     storage,
     digits: bool = False,
 ) -> Texture:
-    """Every pass over an uploaded [rows, n] texture; the caller owns the result: a
-    [rows, ceil(n / 4)] texture of vec4, four consecutive outputs to a texel (read it
-    with :func:`values`), in the storage format.
+    """Every pass over an uploaded [rows, n] texture (see :func:`scan_graph`); the caller
+    owns the result. Each intermediate is released as soon as the last pass that reads
+    it has run, and every texture this function made is released if a pass fails."""
+    g = pipeline.Graph(NAME)
+    out = scan_graph(
+        g,
+        g.bind("x", x),
+        modulus,
+        exclusive=exclusive,
+        reverse=reverse,
+        storage=storage,
+        digits=digits,
+    )
+    g.output(out)
+    return pipeline.execute(ctx, g).detach(out)
+
+
+def scan_graph(
+    g: pipeline.Graph,
+    x: str,
+    modulus: Modulus,
+    *,
+    exclusive,
+    reverse,
+    storage,
+    digits: bool = False,
+    label: str = NAME,
+) -> str:
+    """Add the scan's passes over [rows, n] value `x` to `g`; returns the result: a
+    [rows, ceil(n / 4)] value of vec4, four consecutive outputs to a texel (read it with
+    :func:`values`), in the storage format.
 
     With ``digits=True`` both ends stay residues: `x` holds vec4 digit elements (as
     written by resToDigits) and the result is the exclusive prefix as digits, exact, for
-    kernels that keep scanning phase in integer form (kernels/harmonic.py). Each
-    intermediate is released as soon as the last pass that reads it has run, and every
-    texture this function made is released if a pass fails.
+    kernels that keep scanning phase in integer form (kernels/harmonic.py).
     """
     if digits and (reverse or not exclusive):
         raise ValueError("digits: only the forward exclusive scan is kept as residues")
-    n_rows, n = x.rows, x.cols
+    n_rows, n = g.values[x].rows, g.values[x].cols
     pl = plan(n)
     uniforms = modulus.uniforms()
     common = {"CUMSUM_REVERSE": int(bool(reverse))}
     source_name = "partial" if digits else "x"
-    with Scope() as scope:
 
-        def new(cols: int, channels: int) -> Texture:
-            return scope.keep(ctx.texture(n_rows, cols, channels, storage))
+    def new(name: str, cols: int) -> str:
+        return g.texture(f"{label}.{name}", n_rows, cols, 4, storage)
 
-        # Up-sweep: block sums, level by level.
-        sums: list[Texture] = []
-        source = x
-        for level, block in enumerate(pl.blocks):
-            out = new(pl.lengths[level + 1], 4)
-            ctx.run(
-                BODY_REDUCE,
-                {source_name if level == 0 else "partial": source},
-                out,
-                uniforms=uniforms,
-                defines=common
-                | {
-                    "CUMSUM_BLOCK": block,
-                    "CUMSUM_SOURCE_LEN": pl.lengths[level],
-                    "CUMSUM_SOURCE_RAW": int(level == 0 and not digits),
-                },
-            )
-            sums.append(out)
-            source = out
-        # Down-sweep: exclusive prefixes of each level, the top one scanned whole.
-        upper = None
-        for level in range(len(pl.blocks), 0, -1):
-            level_sums = sums[level - 1]
-            length = pl.lengths[level]
-            block = pl.blocks[level] if level < len(pl.blocks) else length
-            prefix = new(length, 4)
-            inputs = {"partial": level_sums} | ({"upper": upper} if upper else {})
-            ctx.run(
-                BODY_SCAN,
-                inputs,
-                prefix,
-                uniforms=uniforms,
-                defines=common
-                | {
-                    "CUMSUM_BLOCK": block,
-                    "CUMSUM_SOURCE_LEN": length,
-                    "CUMSUM_SOURCE_RAW": 0,
-                    "CUMSUM_HAS_UPPER": int(upper is not None),
-                    "CUMSUM_UPPER_LEN": upper.cols if upper else 0,
-                    "CUMSUM_FINAL": 0,
-                },
-            )
-            scope.drop(level_sums)
-            if upper is not None:
-                scope.drop(upper)
-            upper = prefix
-        # Final pass: block prefix + in-block prefix of the inputs, converted and rounded
-        # four outputs to a texel (or kept as digits, one element to a texel).
-        final = {
-            "CUMSUM_BLOCK": pl.blocks[0] if pl.blocks else n,
-            "CUMSUM_SOURCE_LEN": n,
-            "CUMSUM_SOURCE_RAW": int(not digits),
-            "CUMSUM_HAS_UPPER": int(upper is not None),
-            "CUMSUM_UPPER_LEN": upper.cols if upper else 0,
-        }
-        inputs = {source_name: x} | ({"upper": upper} if upper else {})
-        if digits:
-            result = new(n, 4)
-            ctx.run(
-                BODY_SCAN,
-                inputs,
-                result,
-                uniforms=uniforms,
-                defines=common | final | {"CUMSUM_FINAL": 0},
-            )
-        else:
-            result = new(-(-n // 4), 4)
-            ctx.run(
-                BODY_FINAL4,
-                inputs,
-                result,
-                uniforms=uniforms,
-                defines=common
-                | final
-                | {
-                    "CUMSUM_INCLUSIVE": int(not exclusive),
-                    "CUMSUM_SIGNED": int(modulus.signed),
-                    "CUMSUM_ROUND_F16": int(storage == "float16"),
-                },
-            )
-        return scope.detach(result)
+    # Up-sweep: block sums, level by level.
+    sums: list[str] = []
+    source = x
+    for level, block in enumerate(pl.blocks):
+        out = g.run(
+            BODY_REDUCE,
+            {source_name if level == 0 else "partial": source},
+            new(f"sums{level + 1}", pl.lengths[level + 1]),
+            label=f"{label} reduce {level + 1}",
+            uniforms=uniforms,
+            defines=common
+            | {
+                "CUMSUM_BLOCK": block,
+                "CUMSUM_SOURCE_LEN": pl.lengths[level],
+                "CUMSUM_SOURCE_RAW": int(level == 0 and not digits),
+            },
+        )
+        sums.append(out)
+        source = out
+    # Down-sweep: exclusive prefixes of each level, the top one scanned whole.
+    upper = None
+    for level in range(len(pl.blocks), 0, -1):
+        length = pl.lengths[level]
+        block = pl.blocks[level] if level < len(pl.blocks) else length
+        inputs = {"partial": sums[level - 1]} | ({"upper": upper} if upper else {})
+        upper = g.run(
+            BODY_SCAN,
+            inputs,
+            new(f"prefix{level}", length),
+            label=f"{label} scan {level}",
+            uniforms=uniforms,
+            defines=common
+            | {
+                "CUMSUM_BLOCK": block,
+                "CUMSUM_SOURCE_LEN": length,
+                "CUMSUM_SOURCE_RAW": 0,
+                "CUMSUM_HAS_UPPER": int(upper is not None),
+                "CUMSUM_UPPER_LEN": g.values[upper].cols if upper else 0,
+                "CUMSUM_FINAL": 0,
+            },
+        )
+    # Final pass: block prefix + in-block prefix of the inputs, converted and rounded
+    # four outputs to a texel (or kept as digits, one element to a texel).
+    final = {
+        "CUMSUM_BLOCK": pl.blocks[0] if pl.blocks else n,
+        "CUMSUM_SOURCE_LEN": n,
+        "CUMSUM_SOURCE_RAW": int(not digits),
+        "CUMSUM_HAS_UPPER": int(upper is not None),
+        "CUMSUM_UPPER_LEN": g.values[upper].cols if upper else 0,
+    }
+    inputs = {source_name: x} | ({"upper": upper} if upper else {})
+    if digits:
+        return g.run(
+            BODY_SCAN,
+            inputs,
+            new("prefix", n),
+            label=f"{label} final",
+            uniforms=uniforms,
+            defines=common | final | {"CUMSUM_FINAL": 0},
+        )
+    return g.run(
+        BODY_FINAL4,
+        inputs,
+        new("out", -(-n // 4)),
+        label=f"{label} final",
+        uniforms=uniforms,
+        defines=common
+        | final
+        | {
+            "CUMSUM_INCLUSIVE": int(not exclusive),
+            "CUMSUM_SIGNED": int(modulus.signed),
+            "CUMSUM_ROUND_F16": int(storage == "float16"),
+        },
+    )
 
 
 # -- reference and budget ---------------------------------------------------------------------

@@ -84,7 +84,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..harness.context import Context, Scope, default_context
+from ..harness import pipeline
+from ..harness.context import Context, default_context
 from . import _inputs, cumsum
 
 NAME = "harmonic"
@@ -295,66 +296,82 @@ def final_phase(total: np.ndarray, phase0, shape: Shape, modulus: cumsum.Modulus
 
 def run(ctx: Context, f0, amp, dist, sr32, phase0, shape: Shape, modulus, *, normalize, storage):
     """Issue the passes; returns (audio [batch, n], total phase residues [batch] int64)."""
+    g, audio, prefix, increments = graph(
+        f0, amp, dist, sr32, phase0, shape, modulus, normalize=normalize, storage=storage
+    )
+    with pipeline.execute(ctx, g) as result:
+        out = result.read(audio)
+        last = shape.frames - 1 if shape.add_endpoint else shape.frames - 2
+        total = _from_digits(result.read(prefix)[:, last])
+        total += _from_digits(result.read(increments)[:, last])
+    return out, np.mod(total, modulus.p)
+
+
+def graph(f0, amp, dist, sr32, phase0, shape: Shape, modulus, *, normalize, storage):
+    """The synthesizer's passes as a :class:`~ddspgl.harness.pipeline.Graph` over checked
+    inputs: frame controls -> frame phase increments -> their exclusive scan (residue
+    digits) -> per-frame gains -> the audio-rate pass (upsampling inside it).
+
+    Returns (graph, audio, prefix, increments): the graph's output values.
+    """
     b, frames, k = shape.batch, shape.frames, shape.harmonics
     k4 = -(-k // 4)
     uniforms = modulus.uniforms()
     common = {"HOP": shape.hop, "FRAMES": frames}
-    with Scope() as scope:
-        f0_tex = scope.keep(ctx.upload(f0))
-        increments = scope.keep(ctx.texture(b, frames, 4, storage))
-        ctx.run(BODY_INCREMENT, {"f0": f0_tex}, increments, uniforms=uniforms, defines=common)
-        prefix = scope.keep(
-            cumsum.scan(
-                ctx,
-                increments,
-                modulus,
-                exclusive=True,
-                reverse=False,
-                storage=storage,
-                digits=True,
-            )
-        )
-
-        amp_tex = scope.keep(ctx.upload(amp))
-        packed = np.zeros((b * frames, k4 * 4), np.float32)
-        packed[:, :k] = dist.reshape(b * frames, k)
-        dist_tex = scope.keep(ctx.texture(b * frames, k4, 4, "float32"))
-        dist_tex.write(packed)
-        gain = scope.keep(ctx.texture(b, frames, 4, storage))
-        nyquist = ("float", float(sr32) / 2.0)
-        kdefs = {"HARMONIC_K": k, "HARMONIC_K4": k4}
-        ctx.run(
-            BODY_GAIN,
-            {"f0": f0_tex, "amplitude": amp_tex, "dist": dist_tex},
-            gain,
-            uniforms={"nyquist": nyquist},
-            defines=common | kdefs | {"HARMONIC_NORMALIZE": int(bool(normalize))},
-        )
-        inputs = {"f0": f0_tex, "prefix": prefix, "gain": gain, "dist": dist_tex}
-        if phase0 is not None:
-            units = np.zeros((b, k4 * 4), np.int64)
-            units[:, :k] = _phase0_units(phase0, shape, modulus.p)
-            phase_tex = scope.keep(ctx.texture(b, k4 * 4, 4, "float32"))
-            phase_tex.write(_digits(units))
-            inputs["phase0"] = phase_tex
-        out = scope.keep(ctx.texture(b, shape.n_samples, 1, storage))
-        ctx.run(
-            BODY_SYNTH,
-            inputs,
-            out,
-            uniforms=uniforms
-            | {"nyquist": nyquist, "invModulus": ("float", float(np.float32(1.0 / modulus.p)))},
-            defines=common
-            | kdefs
-            | {
-                "HARMONIC_INITIAL": int(phase0 is not None),
-                "HARMONIC_ROUND_F16": int(storage == "float16"),
-            },
-        )
-        audio = out.read()
-        last = frames - 1 if shape.add_endpoint else frames - 2
-        total = _from_digits(prefix.read()[:, last]) + _from_digits(increments.read()[:, last])
-        return audio, np.mod(total, modulus.p)
+    g = pipeline.Graph(NAME)
+    f0_in = g.upload("f0", f0)
+    increments = g.run(
+        BODY_INCREMENT,
+        {"f0": f0_in},
+        g.texture("increments", b, frames, 4, storage),
+        label="frame increments",
+        uniforms=uniforms,
+        defines=common,
+    )
+    prefix = cumsum.scan_graph(
+        g,
+        increments,
+        modulus,
+        exclusive=True,
+        reverse=False,
+        storage=storage,
+        digits=True,
+        label="phase scan",
+    )
+    packed = np.zeros((b * frames, k4 * 4), np.float32)
+    packed[:, :k] = dist.reshape(b * frames, k)
+    dist_in = g.upload("dist", packed.reshape(b * frames, k4, 4))
+    nyquist = ("float", float(sr32) / 2.0)
+    kdefs = {"HARMONIC_K": k, "HARMONIC_K4": k4}
+    gain = g.run(
+        BODY_GAIN,
+        {"f0": f0_in, "amplitude": g.upload("amplitude", amp), "dist": dist_in},
+        g.texture("gain", b, frames, 4, storage),
+        label="frame gains",
+        uniforms={"nyquist": nyquist},
+        defines=common | kdefs | {"HARMONIC_NORMALIZE": int(bool(normalize))},
+    )
+    inputs = {"f0": f0_in, "prefix": prefix, "gain": gain, "dist": dist_in}
+    if phase0 is not None:
+        units = np.zeros((b, k4 * 4), np.int64)
+        units[:, :k] = _phase0_units(phase0, shape, modulus.p)
+        inputs["phase0"] = g.upload("phase0", _digits(units).reshape(b, k4 * 4, 4))
+    audio = g.run(
+        BODY_SYNTH,
+        inputs,
+        g.texture("audio", b, shape.n_samples, 1, storage),
+        label="harmonic synth",
+        uniforms=uniforms
+        | {"nyquist": nyquist, "invModulus": ("float", float(np.float32(1.0 / modulus.p)))},
+        defines=common
+        | kdefs
+        | {
+            "HARMONIC_INITIAL": int(phase0 is not None),
+            "HARMONIC_ROUND_F16": int(storage == "float16"),
+        },
+    )
+    g.output(audio, prefix, increments)
+    return g, audio, prefix, increments
 
 
 # -- reference and budget ---------------------------------------------------------------------

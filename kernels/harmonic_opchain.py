@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from ..harness.context import Scope, default_context
+from ..harness import pipeline
+from ..harness.context import default_context
 from . import _inputs, harmonic, tfjs_cumsum
 
 NAME = "harmonic_opchain"
@@ -60,63 +61,66 @@ def harmonic_synth(
             f"n_samples: {rows} x {shape.n_samples} elements exceed this context's texture "
             "limit (the op chain materialises [batch * K, n_samples])"
         )
+    g, audio = graph(f0, amp, dist, sr32, shape, normalize=normalize, storage=storage)
+    with pipeline.execute(ctx, g) as result:
+        return result.read(audio)
+
+
+def graph(f0, amp, dist, sr32, shape: harmonic.Shape, *, normalize, storage):
+    """The op chain's passes as a :class:`~ddspgl.harness.pipeline.Graph` over checked
+    inputs; returns (graph, audio)."""
     b, frames, k = shape.batch, shape.frames, shape.harmonics
+    rows, n = b * k, shape.n_samples
     k4 = -(-k // 4)
     common = {"HOP": shape.hop, "FRAMES": frames, "HARMONIC_K": k}
     sr = ("float", float(sr32))
-    with Scope() as scope:
-        f0_tex = scope.keep(ctx.upload(f0))
-        amp_tex = scope.keep(ctx.upload(amp))
-        dist_flat = scope.keep(ctx.upload(dist.reshape(b * frames, k)))
-        packed = np.zeros((b * frames, k4 * 4), np.float32)
-        packed[:, :k] = dist.reshape(b * frames, k)
-        dist_tex = scope.keep(ctx.texture(b * frames, k4, 4, "float32"))
-        dist_tex.write(packed)
-        gain = scope.keep(ctx.texture(b, frames, 4, storage))
-        ctx.run(
-            harmonic.BODY_GAIN,
-            {"f0": f0_tex, "amplitude": amp_tex, "dist": dist_tex},
-            gain,
-            uniforms={"nyquist": ("float", float(sr32) / 2.0)},
-            defines=common | {"HARMONIC_K4": k4, "HARMONIC_NORMALIZE": int(bool(normalize))},
-        )
-        scope.drop(dist_tex)
-        omega = scope.keep(ctx.texture(rows, shape.n_samples, 1, storage))
-        ctx.run(
-            BODY_ENVELOPE,
-            {"f0": f0_tex},
-            omega,
-            uniforms={"sampleRate": sr},
-            defines=common | {"OPCHAIN_OMEGA": 1},
-        )
-        env = scope.keep(ctx.texture(rows, shape.n_samples, 1, storage))
-        ctx.run(
-            BODY_ENVELOPE,
-            {"f0": f0_tex, "gain": gain, "dist": dist_flat},
-            env,
-            uniforms={"sampleRate": sr},
-            defines=common | {"OPCHAIN_OMEGA": 0},
-        )
-        phase = omega
-        for index in range(math.ceil(math.log2(shape.n_samples))):
-            out = scope.keep(ctx.texture(rows, shape.n_samples, 1, storage))
-            ctx.run(
-                tfjs_cumsum.BODY,
-                {"x": phase},
-                out,
-                uniforms={"index": ("float", float(index))},
-                defines={
-                    "TFJS_CUM_LENGTH": shape.n_samples,
-                    "TFJS_CUM_REVERSE": 0,
-                    "TFJS_CUM_SHIFT": 0,
-                },
-            )
-            scope.drop(phase)
-            phase = out
-        wave = scope.keep(ctx.texture(rows, shape.n_samples, 1, storage))
-        ctx.run(BODY_SINMUL, {"amp": env, "phase": phase}, wave)
-        scope.drop(phase)
-        scope.drop(env)
-        out = scope.keep(ctx.texture(b, shape.n_samples, 1, storage))
-        ctx.run(BODY_REDUCE, {"wave": wave}, out, defines={"HARMONIC_K": k})
-        return out.read()
+    g = pipeline.Graph(NAME)
+    f0_in = g.upload("f0", f0)
+    packed = np.zeros((b * frames, k4 * 4), np.float32)
+    packed[:, :k] = dist.reshape(b * frames, k)
+    gain = g.run(
+        harmonic.BODY_GAIN,
+        {
+            "f0": f0_in,
+            "amplitude": g.upload("amplitude", amp),
+            "dist": g.upload("dist", packed.reshape(b * frames, k4, 4)),
+        },
+        g.texture("gain", b, frames, 4, storage),
+        label="frame gains",
+        uniforms={"nyquist": ("float", float(sr32) / 2.0)},
+        defines=common | {"HARMONIC_K4": k4, "HARMONIC_NORMALIZE": int(bool(normalize))},
+    )
+    omega = g.run(
+        BODY_ENVELOPE,
+        {"f0": f0_in},
+        g.texture("omega", rows, n, 1, storage),
+        label="upsample frequencies",
+        uniforms={"sampleRate": sr},
+        defines=common | {"OPCHAIN_OMEGA": 1},
+    )
+    env = g.run(
+        BODY_ENVELOPE,
+        {"f0": f0_in, "gain": gain, "dist": g.upload("dist_flat", dist.reshape(b * frames, k))},
+        g.texture("envelope", rows, n, 1, storage),
+        label="upsample amplitudes",
+        uniforms={"sampleRate": sr},
+        defines=common | {"OPCHAIN_OMEGA": 0},
+    )
+    phase = tfjs_cumsum.scan_graph(
+        g, omega, None, exclusive=False, reverse=False, storage=storage, label="phase cumsum"
+    )
+    wave = g.run(
+        BODY_SINMUL,
+        {"amp": env, "phase": phase},
+        g.texture("wave", rows, n, 1, storage),
+        label="sin * amplitude",
+    )
+    audio = g.run(
+        BODY_REDUCE,
+        {"wave": wave},
+        g.texture("audio", b, n, 1, storage),
+        label="sum harmonics",
+        defines={"HARMONIC_K": k},
+    )
+    g.output(audio)
+    return g, audio

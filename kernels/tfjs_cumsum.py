@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from ..harness.context import Context, Scope, Texture, default_context
+from ..harness import pipeline
+from ..harness.context import Context, Texture, default_context
 from . import _inputs
 
 NAME = "tfjs_cumsum"
@@ -40,45 +41,55 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
 
 
 def run(ctx: Context, rows: np.ndarray, period, *, exclusive, reverse, storage) -> np.ndarray:
-    x = ctx.upload(rows)
-    try:
-        out = scan(ctx, x, period, exclusive=exclusive, reverse=reverse, storage=storage)
-        try:
-            return out.read()
-        finally:
-            if out is not x:
-                out.release()
-    finally:
-        x.release()
+    g = pipeline.Graph(NAME)
+    x = g.upload("x", rows)
+    out = scan_graph(g, x, period, exclusive=exclusive, reverse=reverse, storage=storage)
+    if out == x:  # no pass: TF.js returns the upload itself
+        return rows.astype(np.float32)
+    g.output(out)
+    with pipeline.execute(ctx, g) as result:
+        return result.read(out)
 
 
 def scan(ctx: Context, x: Texture, period, *, exclusive, reverse, storage) -> Texture:
-    """Every pass over an uploaded [rows, n] texture; the caller owns the result.
+    """Every pass over an uploaded [rows, n] texture; the caller owns the result, which
+    is `x` itself when there is no pass to run (n = 1, inclusive, no period), as with
+    TF.js's identity()."""
+    g = pipeline.Graph(NAME)
+    x_value = g.bind("x", x)
+    out = scan_graph(g, x_value, period, exclusive=exclusive, reverse=reverse, storage=storage)
+    if out == x_value:
+        return x
+    g.output(out)
+    return pipeline.execute(ctx, g).detach(out)
 
-    With no pass to run (n = 1, inclusive, no period) the result is `x` itself, as with
-    TF.js's identity(). Each pass's input is released once the next pass has read it.
+
+def scan_graph(
+    g: pipeline.Graph, x: str, period, *, exclusive, reverse, storage, label: str = NAME
+) -> str:
+    """Add TF.js's passes over [rows, n] value `x` to `g`; returns the result value (`x`
+    itself when there is no pass). Each pass's input dies once the next pass has read it.
     """
-    n_rows, n = x.rows, x.cols
+    n_rows, n = g.values[x].rows, g.values[x].cols
     defines = {"TFJS_CUM_LENGTH": n, "TFJS_CUM_REVERSE": int(bool(reverse))}
     steps = [(0, i) for i in range(math.ceil(math.log2(n)))] + ([(1, 0)] if exclusive else [])
-    steps = [(BODY, shift, index) for shift, index in steps]
+    result = x
+    for shift, index in steps:
+        out = g.texture(f"{label}.pass{index + shift}", n_rows, n, 1, storage)
+        result = g.run(
+            BODY,
+            {"x": result},
+            out,
+            label=f"{label} {'shift' if shift else f'pass {index + 1}'}",
+            uniforms={"index": ("float", float(index))},
+            defines=defines | {"TFJS_CUM_SHIFT": shift},
+        )
     if period is not None:
-        steps.append((BODY_FLOORMOD, 0, 0))
-    with Scope() as scope:
-        result = x
-        for body, shift, index in steps:
-            out = scope.keep(ctx.texture(n_rows, n, 1, storage))
-            if body == BODY:
-                ctx.run(
-                    body,
-                    {"x": result},
-                    out,
-                    uniforms={"index": ("float", float(index))},
-                    defines=defines | {"TFJS_CUM_SHIFT": shift},
-                )
-            else:
-                ctx.run(body, {"x": result}, out, uniforms={"period": ("float", float(period))})
-            if result is not x:
-                scope.drop(result)
-            result = out
-        return result if result is x else scope.detach(result)
+        result = g.run(
+            BODY_FLOORMOD,
+            {"x": result},
+            g.texture(f"{label}.floormod", n_rows, n, 1, storage),
+            label=f"{label} floorMod",
+            uniforms={"period": ("float", float(period))},
+        )
+    return result

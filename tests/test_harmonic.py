@@ -243,15 +243,16 @@ def test_no_textures_leak_on_success_or_gl_failure(ctx, monkeypatch):
     harmonic_synth(*GOOD, n_samples=640, ctx=ctx)
     assert ctx.counters.textures_alive == before
     calls = {"n": 0}
-    real = ctx.run
+    real = type(ctx).run
 
-    def failing(body, *args, **kwargs):
+    def failing(self, body, *args, **kwargs):
         calls["n"] += 1
         if body == harmonic.BODY_SYNTH:
             raise RuntimeError("injected failure in the fused pass")
-        return real(body, *args, **kwargs)
+        return real(self, body, *args, **kwargs)
 
-    monkeypatch.setattr(ctx, "run", failing)
+    # On the class: patching the instance would leave a bound method behind on undo.
+    monkeypatch.setattr(type(ctx), "run", failing)
     with pytest.raises(RuntimeError, match="injected"):
         harmonic_synth(*GOOD, n_samples=640, initial_phase=np.zeros((1, 4)), ctx=ctx)
     assert calls["n"] >= 3
