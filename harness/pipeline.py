@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .context import Context, Texture, layout
+from .context import _FORMATS, Context, Texture, layout
 
 POLICIES = ("keep", "pool", "early")
 
@@ -183,6 +183,12 @@ class Graph:
 
 
 Key = tuple[int, int, str]  # (width, height, internal format)
+_TEXEL_BYTES = dict(_FORMATS.values())
+
+
+def key_bytes(key: Key) -> int:
+    width, height, fmt = key
+    return width * height * _TEXEL_BYTES[fmt]
 
 
 @dataclass(frozen=True)
@@ -249,14 +255,17 @@ def plan(
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     if not graph.passes:
         raise GraphError(f"{graph.name}: no passes")
-    keys, sizes = {}, {}
+    keys = {}
     for value in graph.values.values():
         if value.kind == BOUND:
             continue
-        width, height, fmt, nbytes = layout(
-            value.rows, value.cols, value.channels, value.storage, max_texture_size
-        )
-        keys[value.name], sizes[(width, height, fmt)] = (width, height, fmt), nbytes
+        try:
+            layout_ = layout(
+                value.rows, value.cols, value.channels, value.storage, max_texture_size
+            )
+        except ValueError as exc:
+            raise ValueError(f"{graph.name}: {value.name}: {exc}") from None
+        keys[value.name] = layout_[:3]
 
     first_read: dict[str, int] = {}
     last_read: dict[str, int] = {}
@@ -318,7 +327,7 @@ def plan(
         allocs.append(tuple(step))
         if any(held.values()):  # cannot happen: see release()
             raise AssertionError(f"{graph.name}: a held texture outlived its reuse")
-        snapshots.append(_snapshot(p.label, owned, sizes))
+        snapshots.append(_snapshot(p.label, owned))
         done = []
         if policy != "keep":
             dead = [v for _, v in p.inputs if last_read.get(v) == i] + [p.output]
@@ -342,10 +351,10 @@ def plan(
     )
 
 
-def _snapshot(label: str, owned: Counter, sizes: dict[Key, int]) -> Snapshot:
+def _snapshot(label: str, owned: Counter) -> Snapshot:
     by_format = Counter()
     for key, count in owned.items():
-        by_format[key[2]] += count * sizes[key]
+        by_format[key[2]] += count * key_bytes(key)
     return Snapshot(
         label=label,
         textures=sum(owned.values()),
