@@ -157,6 +157,49 @@ def cmd_bench(args) -> int:
     )
 
 
+def cmd_memory(args) -> int:
+    from .harness import memory
+    from .harness.precision import renderer_slug
+
+    if args.backend == "browser":
+        return _memory_browser(args)
+    ctx = _context(args)
+    lengths = memory.LENGTHS[:1] if args.quick else memory.LENGTHS
+    print(f"memory by disposal policy on {ctx.renderer} ({ctx.backend})", file=sys.stderr)
+    rows = memory.run_all(
+        ctx, lengths, progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True)
+    )
+    info = ctx.info()
+    paths = memory.write_report(info, renderer_slug(ctx.renderer), rows, Path(args.root))
+    print(memory.markdown(info, rows))
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    problems = memory.check(rows)
+    for problem in problems:
+        print(f"FAIL {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _memory_browser(args) -> int:
+    """Peak tf.memory() of the stock-op synth and ddspgl's, in headless Chromium."""
+    from .harness import browser, memory
+
+    n_samples = memory.LENGTHS[0]
+    with _browser_host() as host:
+        print(f"memory in the browser on {host.renderer}", file=sys.stderr)
+        runs = browser.memory_runs(
+            host,
+            n_samples,
+            progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True),
+        )
+        info, slug = host.info(), host.renderer
+    paths = memory.write_browser_report(info, slug, runs, Path(args.root))
+    print(memory.browser_markdown(info, runs))
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def cmd_report(args) -> int:
     from .harness import bench_report
 
@@ -200,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small sizes, few rounds")
     p.add_argument("--root", default=".", help="the ddspgl checkout (default: .)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "memory",
+        parents=[common],
+        help="peak GPU memory of the DDSP synth under keep/pool/early texture disposal, "
+        "write reports/memory/<renderer>.*",
+    )
+    p.add_argument("--quick", action="store_true", help="64000 samples only")
+    p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
+    p.set_defaults(func=cmd_memory)
 
     p = sub.add_parser("report", help="write reports/README.md from reports/bench/*.json")
     p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")

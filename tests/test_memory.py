@@ -1,0 +1,88 @@
+"""`ddspgl memory`: the DDSP graphs under keep, pool and early disposal, and the targets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import ROOT
+from ddspgl import cli
+from ddspgl.harness import memory, pipeline
+from ddspgl.harness.context import layout
+
+N = memory.LENGTHS[0]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, session_ctx):
+    """`ddspgl memory --quick` (both graphs, both storages at 64000 samples), its JSON."""
+    root = tmp_path_factory.mktemp("memory")
+    assert cli.main(["memory", "--quick", "--root", str(root)]) == 0
+    slug = next((root / memory.REPORT_DIR).glob("*.json")).stem
+    for suffix in ("md", "png"):
+        assert (root / memory.REPORT_DIR / f"{slug}.{suffix}").stat().st_size > 0
+    return json.loads((root / memory.REPORT_DIR / f"{slug}.json").read_text())["rows"]
+
+
+def row(rows, graph, storage):
+    return next(r for r in rows if r["graph"] == graph and r["storage"] == storage)
+
+
+@pytest.mark.parametrize("storage", ["float16", "float32"])
+def test_op_chain_targets_at_64000_samples(report, storage):
+    """The graph that materialises [K, n] intermediates: early <= 40% of keep, below pool."""
+    r = row(report, "opchain", storage)
+    peak = {p: t["peak_bytes"] for p, t in r["policies"].items()}
+    assert peak["early"] <= 0.40 * peak["keep"]
+    assert peak["early"] < peak["pool"]
+    # Under early the peak is the cumsum's ping-pong: the amplitude envelope, the pass's
+    # input and its output, three [K, n] textures, nothing else.
+    big = layout(memory.HARMONICS, N, 1, storage, 16384)[3]
+    assert peak["early"] == 3 * big
+
+
+@pytest.mark.parametrize("graph", memory.GRAPHS)
+@pytest.mark.parametrize("storage", ["float16", "float32"])
+def test_policies_agree_bit_for_bit_and_accounting_is_exact(report, graph, storage):
+    r = row(report, graph, storage)
+    assert r["fits"] and r["identical"]
+    assert all(t["measured_equals_plan"] for t in r["policies"].values())
+    assert set(r["policies"]) == set(pipeline.POLICIES)
+
+
+@pytest.mark.parametrize("storage", ["float16", "float32"])
+def test_fused_graph_peak_under_early_is_the_floor(report, storage):
+    """ddspgl's synth never holds [K, n]: under early its peak is exactly what the
+    audio-rate pass reads and writes plus the graph's other outputs (the frame
+    increments and their scan, for the final phase), which every policy must hold
+    while that pass runs."""
+    g, _ = memory.graph("ddspgl", N, storage)
+    last = g.passes[-1]
+    held = {x for _, x in last.inputs} | {last.output} | set(g.outputs)
+    floor = sum(
+        layout(v.rows, v.cols, v.channels, v.storage, 16384)[3]
+        for v in (g.values[name] for name in held)
+    )
+    early = row(report, "ddspgl", storage)["policies"]["early"]
+    assert early["peak_pass"] == last.label == "harmonic synth"
+    assert early["peak_bytes"] == floor
+
+
+def test_op_chain_at_ten_minutes_is_planned_though_it_cannot_run(session_ctx):
+    r = memory.profile(session_ctx, "opchain", memory.LENGTHS[1], "float16")
+    assert not r["fits"] and "exceed" in r["why"]
+    peak = {p: t["peak_bytes"] for p, t in r["policies"].items()}
+    big = layout(memory.HARMONICS, memory.LENGTHS[1], 1, "float16", memory.UNLIMITED)[3]
+    assert peak["early"] == 3 * big
+
+
+def test_committed_report_meets_the_targets():
+    path = ROOT / memory.REPORT_DIR / "llvmpipe.json"
+    rows = json.loads(path.read_text())["rows"]
+    assert memory.check(rows) == []
+    lengths = {r["n_samples"] for r in rows}
+    assert lengths == set(memory.LENGTHS)
+    for storage in ("float16", "float32"):
+        peak = {p: t["peak_bytes"] for p, t in row(rows, "opchain", storage)["policies"].items()}
+        assert peak["early"] <= 0.40 * peak["keep"] and peak["early"] < peak["pool"]
