@@ -6,7 +6,6 @@ from .context import (
     Context,
     ContextError,
     Counters,
-    Scope,
     Texture,
     default_context,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "Context",
     "ContextError",
     "Counters",
-    "Scope",
     "Texture",
     "default_context",
 ]

@@ -142,38 +142,6 @@ class Texture:
         self.ctx._account(self, -1)
 
 
-class Scope:
-    """The textures a multi-pass kernel holds, released on exit, on success or failure.
-
-    ``keep`` takes ownership of a texture, ``drop`` releases one as soon as no later pass
-    reads it, and ``detach`` hands one (the result) to the caller; whatever is still held
-    when the ``with`` block ends is released.
-    """
-
-    def __init__(self):
-        self._held: list[Texture] = []
-
-    def __enter__(self) -> Scope:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        held, self._held = self._held, []
-        for tex in held:
-            tex.release()
-
-    def keep(self, tex: Texture) -> Texture:
-        self._held.append(tex)
-        return tex
-
-    def drop(self, tex: Texture) -> None:
-        self._held.remove(tex)
-        tex.release()
-
-    def detach(self, tex: Texture) -> Texture:
-        self._held.remove(tex)
-        return tex
-
-
 class Context:
     """A headless GL context for running kernels, with counters."""
 

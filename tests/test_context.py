@@ -153,25 +153,6 @@ def test_glfw_backend_runs_the_same_kernel(xvfb_display, session_ctx, tmp_path):
     np.testing.assert_array_equal(np.load(out), egl)  # exact residues: the same bits
 
 
-def test_scope_releases_what_it_holds_on_success_and_failure(ctx):
-    from ddspgl.harness import Scope
-
-    alive = ctx.counters.textures_alive
-    with Scope() as scope:
-        a = scope.keep(ctx.texture(1, 8, 1, "float16"))
-        b = scope.keep(ctx.texture(1, 8, 4, "float16"))
-        scope.drop(a)
-        assert not a.alive and ctx.counters.textures_alive == alive + 1
-        result = scope.detach(b)
-    assert result.alive and ctx.counters.textures_alive == alive + 1
-    result.release()
-    with pytest.raises(RuntimeError, match="pass failed"):
-        with Scope() as scope:
-            scope.keep(ctx.texture(1, 8, 1, "float32"))
-            raise RuntimeError("pass failed")
-    assert ctx.counters.textures_alive == alive
-
-
 def test_stopwatch_times_gl_work(ctx):
     from ddspgl.harness.timing import Stopwatch
 
