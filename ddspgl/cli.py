@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .harness.context import BACKEND_ENV, BACKENDS, Context, ContextError
+from .model.graph import ModelError
 
 
 def _context(args) -> Context:
@@ -208,6 +209,59 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _print_changes(lines) -> None:
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+
+
+def cmd_convert(args) -> int:
+    from .model import convert
+
+    res = convert.convert(
+        args.saved_model,
+        args.output,
+        signature=args.signature_name,
+        tags=args.saved_model_tags,
+        min_bytes=args.min_bytes,
+        compress=not args.no_compress,
+        fuse=not args.no_fuse,
+    )
+    if not args.no_compress:
+        print(f"compress: {len(res.changes)} rewrites", file=sys.stderr)
+        _print_changes(res.changes)
+    if not args.no_fuse:
+        fused = sum(1 for m in res.matches if isinstance(m, convert.fuse_mod.Match))
+        print(f"fuse: {fused} patterns fused", file=sys.stderr)
+        _print_changes(res.matches)
+    print(convert.size_table(res.sizes))
+    print(f"wrote {Path(args.output)}", file=sys.stderr)
+    return 0
+
+
+def cmd_compress(args) -> int:
+    from .model import convert
+
+    res = convert.compress_folder(args.model_dir, args.output, min_bytes=args.min_bytes)
+    print(f"compress: {len(res.changes)} rewrites", file=sys.stderr)
+    _print_changes(res.changes)
+    print(convert.size_table(res.sizes))
+    print(f"wrote {Path(args.output)}", file=sys.stderr)
+    return 0
+
+
+def cmd_fuse(args) -> int:
+    from .model import convert
+
+    res = convert.fuse_folder(args.model_dir, args.output)
+    fused = sum(1 for m in res.matches if isinstance(m, convert.fuse_mod.Match))
+    what = "unchanged, copied" if not fused else f"{fused} patterns fused"
+    print(f"fuse: {what}", file=sys.stderr)
+    _print_changes(res.matches)
+    print(convert.size_table(res.sizes))
+    print(f"wrote {Path(args.output)}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ddspgl", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -257,14 +311,54 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write reports/README.md from reports/bench/*.json")
     p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
     p.set_defaults(func=cmd_report)
+    _model_parsers(sub)
     return parser
+
+
+def _model_parsers(sub) -> None:
+    """convert, compress, fuse: the model tools of ddspgl.model."""
+    from .model.compress import MIN_BYTES
+
+    out_help = "output folder, created (must not exist or be empty)"
+    min_help = f"rebuild constants of at least this many bytes (default: {MIN_BYTES})"
+    p = sub.add_parser(
+        "convert",
+        help="tensorflowjs_converter on a SavedModel, then compress and fuse "
+        '(needs pip install "ddspgl[convert]")',
+    )
+    p.add_argument("saved_model", help="TF SavedModel folder")
+    p.add_argument("-o", "--output", required=True, help=out_help)
+    p.add_argument("--signature-name", default="serving_default", help="signature to convert")
+    p.add_argument("--saved-model-tags", default="serve", help="MetaGraph tags to load")
+    p.add_argument("--min-bytes", type=int, default=MIN_BYTES, help=min_help)
+    p.add_argument("--no-compress", action="store_true", help="skip the compress rewrite")
+    p.add_argument("--no-fuse", action="store_true", help="skip the fuse rewrite")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser(
+        "compress",
+        help="rebuild uniform / broadcast / tiled constants with ops, store identical "
+        "weights once, drop unused ones (TF.js graph model; no TensorFlow needed)",
+    )
+    p.add_argument("model_dir", help="TF.js graph model folder (model.json + shards)")
+    p.add_argument("-o", "--output", required=True, help=out_help)
+    p.add_argument("--min-bytes", type=int, default=MIN_BYTES, help=min_help)
+    p.set_defaults(func=cmd_compress)
+
+    p = sub.add_parser(
+        "fuse",
+        help="FloorMod(Cumsum(x), P) and DDSP's angular_cumsum -> one WrappedCumsum node",
+    )
+    p.add_argument("model_dir", help="TF.js graph model folder (model.json + shards)")
+    p.add_argument("-o", "--output", required=True, help=out_help)
+    p.set_defaults(func=cmd_fuse)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ContextError as exc:
+    except (ContextError, ModelError) as exc:
         print(f"ddspgl: {exc}", file=sys.stderr)
         return 2
 

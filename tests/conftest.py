@@ -8,14 +8,9 @@ isolation (counters from zero, a lowered texture limit).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ddspgl.harness import Context, default_context
-
-ROOT = Path(__file__).resolve().parents[1]
-TEST_GLSL = Path(__file__).resolve().parent / "glsl"
 
 
 @pytest.fixture(scope="session")

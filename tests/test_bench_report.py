@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
 from ddspgl.harness import bench_report
+from paths import ROOT
 
 COMMITTED = sorted((ROOT / bench_report.BENCH_DIR).glob("*.json"))
 

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from conftest import TEST_GLSL
 from ddspgl import harmonic_synth
 from ddspgl.kernels import harmonic, harmonic_suite
+from paths import TEST_GLSL
 
 SR = 16000
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import ROOT
 from ddspgl import cli
 from ddspgl.harness import memory, pipeline
 from ddspgl.harness.context import layout
+from paths import ROOT
 
 N = memory.LENGTHS[0]
 

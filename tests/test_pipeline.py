@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TEST_GLSL
 from ddspgl.harness import pipeline
 from ddspgl.harness.context import layout
+from paths import TEST_GLSL
 
 MIX = TEST_GLSL / "pipelineMix.frag"
 BROKEN = TEST_GLSL / "broken.frag"

@@ -14,8 +14,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from conftest import TEST_GLSL
 from ddspgl.kernels.cumsum import SIGNED_MODULUS, Modulus
+from paths import TEST_GLSL
 
 
 def _run(ctx, body, x, channels, uniforms=None, defines=None):

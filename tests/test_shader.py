@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_GLSL
 from ddspgl.harness import ContextError
 from ddspgl.harness.shader import Operand, ProgramSource, fragment_source, resolve
+from paths import TEST_GLSL
 
 
 def test_every_include_is_expanded_once():

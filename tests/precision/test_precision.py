@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
 from ddspgl.harness import precision
+from paths import ROOT
 
 CASES = precision.all_cases()
 

@@ -1,0 +1,145 @@
+"""`ddspgl convert`: tensorflowjs_converter, then :mod:`.compress` and :mod:`.fuse`.
+
+The converter (``pip install "ddspgl[convert]"``: tensorflowjs 4.22.0, which pulls
+TensorFlow 2.19, with ydf pinned to 0.12.0 because a newer ydf's protobuf breaks it) runs
+in a child Python process on the SavedModel, writing a graph model into a temporary
+folder; the rewrites run here, without TensorFlow, and only the final model lands in the
+output folder. Paths are passed as arguments of the converter's Python API (its
+command line splits on spaces).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import compress as compress_mod
+from . import fuse as fuse_mod
+from .graph import Model, ModelError, copy_files, load, save, sizes
+
+_CHILD = (
+    "import sys\n"
+    "from tensorflowjs.converters import tf_saved_model_conversion_v2 as c\n"
+    "c.convert_tf_saved_model(sys.argv[1], sys.argv[2], signature_def=sys.argv[3],"
+    " saved_model_tags=sys.argv[4])\n"
+)
+
+
+def converter_missing() -> str | None:
+    """Why the TF.js converter cannot run here, or None."""
+    if importlib.util.find_spec("tensorflowjs") is None:
+        return 'the TF.js converter is not installed: pip install "ddspgl[convert]"'
+    return None
+
+
+def run_converter(
+    saved_model, out, *, signature: str = "serving_default", tags: str = "serve"
+) -> None:
+    """tensorflowjs_converter --input_format=tf_saved_model SAVED_MODEL OUT, in a child."""
+    saved_model = Path(saved_model)
+    if not (saved_model / "saved_model.pb").is_file():
+        raise ModelError(f"{saved_model}: no saved_model.pb (expected a TF SavedModel folder)")
+    why = converter_missing()
+    if why:
+        raise ModelError(why)
+    # Quiet TF's C++ logs; without a terminal, tensorflow_decision_forests (a converter
+    # dependency) would import IPython to greet a notebook.
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TFDF_DISABLE_WELCOME_MESSAGE="1")
+    cmd = [sys.executable, "-c", _CHILD, str(saved_model), str(out), signature, tags]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0 or not (Path(out) / "model.json").is_file():
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        raise ModelError(
+            f"tensorflowjs_converter failed on {saved_model} (exit {proc.returncode}):\n{tail}"
+        )
+
+
+@dataclass
+class Result:
+    """What a rewrite did: sizes of each stage's files and the rewrites' reports."""
+
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    changes: list = field(default_factory=list)
+    matches: list = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def write(model: Model, original: Model, out) -> list[Path]:
+    """`model` into `out`: a byte-for-byte copy when no rewrite changed it."""
+    if model is original:
+        return copy_files(original, out)
+    return save(model, out)
+
+
+def compress_folder(src, out, *, min_bytes: int = compress_mod.MIN_BYTES) -> Result:
+    model = load(src)
+    new, changes = compress_mod.compress(model, min_bytes=min_bytes)
+    res = Result(changes=changes)
+    res.written = write(new if changes else model, model, out)
+    res.sizes = {"input": sizes(src), "compressed": sizes(out)}
+    return res
+
+
+def fuse_folder(src, out) -> Result:
+    model = load(src)
+    new, report = fuse_mod.fuse(model)
+    res = Result(matches=report)
+    res.written = write(new, model, out)
+    res.sizes = {"input": sizes(src), "fused": sizes(out)}
+    return res
+
+
+def convert(
+    saved_model,
+    out,
+    *,
+    signature: str = "serving_default",
+    tags: str = "serve",
+    min_bytes: int = compress_mod.MIN_BYTES,
+    compress: bool = True,
+    fuse: bool = True,
+) -> Result:
+    """SavedModel -> TF.js graph model -> compressed -> fused, into `out`."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ModelError(f"{out}: exists and is not an empty folder; not overwriting it")
+    res = Result()
+    with tempfile.TemporaryDirectory(prefix="ddspgl-convert-") as tmp:
+        stage = Path(tmp) / "converted"
+        run_converter(saved_model, stage, signature=signature, tags=tags)
+        res.sizes["converted"] = sizes(stage)
+        original = model = load(stage)
+        if compress:
+            model, res.changes = compress_mod.compress(model, min_bytes=min_bytes)
+            if not res.changes:
+                model = original
+        if compress and model is not original:
+            step = Path(tmp) / "compressed"
+            save(model, step)
+            res.sizes["compressed"] = sizes(step)
+        if fuse:
+            fused, res.matches = fuse_mod.fuse(model)
+            if fused is not model:
+                model = fused
+                step = Path(tmp) / "fused"
+                save(model, step)
+                res.sizes["fused"] = sizes(step)
+        res.written = write(model, original, out)
+    return res
+
+
+def size_table(stages: dict[str, dict[str, int]]) -> str:
+    """A small text table: bytes of model.json, shards and total per stage, and ratios."""
+    first = next(iter(stages.values()))["total"]
+    lines = [f"{'stage':<11} {'model.json':>11} {'weights':>11} {'total':>11} {'ratio':>8}"]
+    for stage, s in stages.items():
+        ratio = first / s["total"] if s["total"] else float("inf")
+        lines.append(
+            f"{stage:<11} {s['json']:>11,} {s['weights']:>11,} {s['total']:>11,} {ratio:>7.1f}x"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""Fixtures: small DDSP-like TensorFlow models, saved, converted and rewritten once a session.
+
+Four SavedModels are built with TensorFlow (seeded, 2 KB to 4.4 MB) and converted with
+the real TF.js converter (tensorflowjs 4.22, its Python API), both in one child process
+(tests/model/ddsp_models.py) so that TensorFlow never loads into the test process; then
+rewritten here with `ddspgl compress` and `ddspgl fuse` (fuse on the compressed model, as
+`ddspgl convert` does; `ddspgl convert` itself is run once, in test_model_convert.py):
+
+- ``decoder``: a conv stack on f0 and loudness producing harmonic amplitudes, then
+  harmonic synthesis written with tf ops: ``phase = floormod(cumsum(f0 k / sr, 2), 1)``;
+  the harmonic numbers are a [K, n] broadcast constant, as a naive port bakes them;
+- ``angular``: magenta/ddsp's oscillator bank with its chunked ``angular_cumsum``
+  (reproduced from ddsp/core.py) on [1, n, K] and on [1, n], n not a multiple of the
+  chunk (so the pad and crop are in the graph);
+- ``broadcast``: 4.4 MB of constants that are broadcasts, tiles or one value (grappler
+  folds ``tf.zeros(..) + tf.ones(..) * 2`` into a dense Const), a bool mask, and one
+  small weight stored twice;
+- ``plain``: nothing to fuse (its cumsum is also an output) and nothing to compress.
+
+Everything skips, saying why, where tensorflow or tensorflowjs is not installed
+(``pip install -e ".[dev,convert]"``; CI installs both).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ddsp_models import BUILDERS
+from ddspgl import cli
+
+VARIANTS = ("original", "compressed", "fused")
+
+
+MODELS_PY = Path(__file__).with_name("ddsp_models.py")
+
+
+def _skip_reason() -> str | None:
+    for module in ("tensorflow", "tensorflowjs"):
+        if importlib.util.find_spec(module) is None:
+            return f'{module} is not installed (pip install -e ".[dev,convert]")'
+    return None
+
+
+@pytest.fixture(scope="session")
+def tf_installed():
+    """Skips, saying why, where TensorFlow or the TF.js converter is missing."""
+    why = _skip_reason()
+    if why:
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def built(tf_installed, tmp_path_factory) -> tuple[Path, Path]:
+    """(SavedModels root, converted root): ddsp_models.py in a child process, so that
+    TensorFlow never loads into the test process (beside Mesa and Chromium)."""
+    saved = tmp_path_factory.mktemp("saved")
+    converted = tmp_path_factory.mktemp("models")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TFDF_DISABLE_WELCOME_MESSAGE="1")
+    cmd = [sys.executable, str(MODELS_PY), str(saved), str(converted)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        pytest.fail(f"building the test models failed:\n{proc.stderr[-4000:]}")
+    return saved, converted
+
+
+@pytest.fixture(scope="session")
+def saved_models(built) -> dict[str, Path]:
+    return {name: built[0] / name for name in BUILDERS}
+
+
+@pytest.fixture(scope="session")
+def models(built) -> Path:
+    """root/<model>/{original,compressed,fused}: converted, then the two CLI rewrites."""
+    root = built[1]
+    for name in BUILDERS:
+        original, compressed, fused = (str(root / name / v) for v in VARIANTS)
+        assert cli.main(["compress", original, "-o", compressed]) == 0
+        assert cli.main(["fuse", compressed, "-o", fused]) == 0
+    return root
