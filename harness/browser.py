@@ -14,7 +14,9 @@ Playwright never downloads a browser here). Each TF.js mode gets its own page, b
 Inputs go to the page as raw float32 bytes over HTTP; results come back as base64 of the
 output Float32Array's bytes. ``WEBGL_CPU_FORWARD`` is off so that small ops stay on the
 GPU. A host is also a precision-suite context (``renderer``, ``info()``), see
-:mod:`ddspgl.kernels.cumsum_browser`.
+:mod:`ddspgl.kernels.cumsum_browser`. :func:`benchmark` times the cumsum against stock
+``tf.cumsum``; :func:`memory_runs` samples ``tf.memory()`` through a DDSP synthesizer
+call, each run in a fresh page.
 """
 
 from __future__ import annotations
@@ -289,20 +291,23 @@ BENCH_OPS = {"ddspgl": ("wrapped", 1.0), "tfjs": ("stock", None), "copy": ("copy
 def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress=None):
     """Per-call ms (with readback) of ddspgl.wrappedCumsum, stock tf.cumsum and a copy.
 
-    All run in the same page on the same GPU-resident input [1, n], after one untimed
-    call; stock is timed without the tf.mod a DDSP graph adds to wrap its phase, which
-    favours it. Returns rows with every timed call's milliseconds.
+    All run in the same page on the same input [1, n], resident on the GPU after one
+    untimed call each, interleaved call by call (harness.benchInterleaved) so that load
+    from other processes falls on all three alike; stock is timed without the tf.mod a
+    DDSP graph adds to wrap its phase, which favours it. Returns rows with every timed
+    call's milliseconds.
     """
     rows = []
     for storage, page in host.pages.items():
         for n in lengths:
+            if progress is not None:
+                progress(f"n={n} {storage}: {', '.join(BENCH_OPS)}")
             x = np.full((1, n), BENCH_INCREMENT, np.float32)
-            for impl, (op, period) in BENCH_OPS.items():
-                if progress is not None:
-                    progress(f"{impl} n={n} {storage}")
-                spec = {"shape": [1, n], "reps": reps, "op": op, "period": period}
-                times = page.call("bench", {"key": x, **spec})["times"]
-                rows.append({"storage": storage, "n": n, "impl": impl, "times_ms": times})
+            ops = [{"op": op, "period": period} for op, period in BENCH_OPS.values()]
+            spec = {"key": x, "shape": [1, n], "reps": reps, "ops": ops}
+            results = page.call("benchInterleaved", spec)
+            for impl, res in zip(BENCH_OPS, results, strict=True):
+                rows.append({"storage": storage, "n": n, "impl": impl, "times_ms": res["times"]})
     return rows
 
 
@@ -343,3 +348,89 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
             f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
         )
     return "\n".join(lines) + "\n"
+
+
+# -- GPU memory ---------------------------------------------------------------------------------
+
+MEMORY_SAMPLE_RATE = 16000
+MEMORY_HOP = 64  # 250 frames per second at 16 kHz
+MEMORY_HARMONICS = 100
+MEMORY_RUNS = (
+    # (name, synth, earlyDisposal: absent = TF.js defaults, None = setEarlyDisposal())
+    ("stock TF.js ops", "stock", ...),
+    ("ddspgl.harmonicSynth", "ddspgl", ...),
+    ("ddspgl.harmonicSynth + setEarlyDisposal()", "ddspgl", None),
+)
+
+
+def memory_controls(n_samples: int, seed: int = 0):
+    """f0 [1, frames] (a 220 Hz note with 5.5 Hz vibrato), amplitude [1, frames] and a
+    random harmonic distribution [1, frames, 100], frames = n_samples / 64 (DDSP's 250
+    frames per second at 16 kHz), float32."""
+    if n_samples % MEMORY_HOP or n_samples < 2 * MEMORY_HOP:
+        raise ValueError(f"n_samples must be a multiple of {MEMORY_HOP} >= {2 * MEMORY_HOP}")
+    frames = n_samples // MEMORY_HOP
+    t = np.arange(frames) * MEMORY_HOP / MEMORY_SAMPLE_RATE
+    f0 = 220.0 * 2.0 ** (np.sin(2 * np.pi * 5.5 * t) / 12)
+    amp = 0.5 + 0.3 * np.sin(2 * np.pi * 0.5 * t)
+    dist = np.random.default_rng(seed).uniform(0.0, 1.0, (1, frames, MEMORY_HARMONICS))
+    return f0[None].astype(np.float32), amp[None].astype(np.float32), dist.astype(np.float32)
+
+
+def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> list[dict]:
+    """GPU memory of one DDSP harmonic-synthesizer call, sampled after every kernel.
+
+    For each TF.js mode of `host` and each of MEMORY_RUNS, in a fresh page (an empty
+    texture pool): (a) the synthesizer from stock TF.js ops with TF.js's defaults
+    (resizeBilinear upsampling, tf.cumsum over [1, n_samples, 100], sin, weighted sum;
+    harness.js stockSynth), (b) ddspgl.harmonicSynth with TF.js's defaults, (c)
+    ddspgl.harmonicSynth after ddspgl.setEarlyDisposal(). Each returns
+    {"name", "storage", "labels", "bytes", "textures", "peak", "final", "seconds",
+    "finite", "threshold"}: ``bytes`` is ``tf.memory().numBytesInGPUAllocated`` (the
+    texture bytes TF.js holds, in use and pooled) after every WebGL program and op of the
+    stock synth or every pass and intermediate disposal inside ddspgl's kernels (its
+    ``ddspgl._onPass`` hook), then after the readback and after disposing the output;
+    ``textures`` counts TF.js's allocated textures at the same points (its texture
+    manager: tf.memory() has no texture count); ``finite`` says whether the audio was
+    finite (stock ops give NaN in float16 mode: the phase overflows float16; the memory
+    still counts); ``threshold`` is WEBGL_DELETE_TEXTURE_THRESHOLD during the run.
+    """
+    f0, amp, dist = memory_controls(n_samples)
+    out = []
+    for storage in host.pages:
+        for name, synth, early in MEMORY_RUNS:
+            if progress is not None:
+                progress(f"{name} ({storage})")
+            page = BrowserPage(host, storage)
+            try:
+                spec = {
+                    "synth": synth,
+                    "f0": f0,
+                    "amplitude": amp,
+                    "dist": dist,
+                    "frames": list(f0.shape),
+                    "k": dist.shape[2],
+                    "options": {"sampleRate": MEMORY_SAMPLE_RATE, "nSamples": n_samples},
+                }
+                if early is not ...:
+                    spec["earlyDisposal"] = early
+                res = page.call("memoryRun", spec)
+                if page.errors:
+                    raise RuntimeError(f"{name} ({storage}): {page.errors}")
+            finally:
+                page.close()
+            out.append(
+                {
+                    "name": name,
+                    "storage": storage,
+                    "labels": res["labels"],
+                    "bytes": res["bytes"],
+                    "textures": res["textures"],
+                    "peak": max(res["bytes"]),
+                    "final": res["bytes"][-1],
+                    "seconds": res["seconds"],
+                    "finite": res["finite"],
+                    "threshold": res["threshold"],
+                }
+            )
+    return out

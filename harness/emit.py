@@ -38,6 +38,9 @@ ABS_SUM_BLOCK = 256  # elements per block of abs_sum.frag (a plain cumsum's Σ|x
 BODIES = {
     "cumsum_reduce": cumsum.BODY_REDUCE,
     "cumsum_scan": cumsum.BODY_SCAN,
+    "cumsum_leaf4": "kernels/cumsum_leaf4.frag",
+    "cumsum_scan4": "kernels/cumsum_scan4.frag",
+    "cumsum_final_packed": "kernels/cumsum_final_packed.frag",
     "abs_sum": "kernels/abs_sum.frag",
     "harmonic_increment": harmonic.BODY_INCREMENT,
     "harmonic_gain": harmonic.BODY_GAIN,

@@ -259,8 +259,7 @@ def browser_markdown(info: dict, runs: list[dict]) -> str:
     lines = [
         f"# GPU memory in the browser: {info['renderer']}",
         "",
-        f"browser: TF.js {info.get('tfjs', '')} webgl in headless Chromium · "
-        f"{info.get('webgl', '')}",
+        f"{info['backend']} · {info['version']}",
         "",
         f"The DDSP harmonic synthesizer at {LENGTHS[0]} samples ({SAMPLE_RATE} Hz, "
         f"{HARMONICS} harmonics). Peak and final `tf.memory().numBytesInGPUAllocated`, "

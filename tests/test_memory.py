@@ -86,3 +86,15 @@ def test_committed_report_meets_the_targets():
     for storage in ("float16", "float32"):
         peak = {p: t["peak_bytes"] for p, t in row(rows, "opchain", storage)["policies"].items()}
         assert peak["early"] <= 0.40 * peak["keep"] and peak["early"] < peak["pool"]
+
+
+def test_committed_browser_report_meets_the_target():
+    """ddspgl's synth with setEarlyDisposal() peaks at <= 40% of the stock-op synth's
+    tf.memory().numBytesInGPUAllocated, in both TF.js modes, and frees what it made."""
+    runs = json.loads((ROOT / memory.REPORT_DIR / "chromium-swiftshader.json").read_text())["runs"]
+    for storage in ("float16", "float32"):
+        mode = {r["name"]: r for r in runs if r["storage"] == storage}
+        stock = next(r for name, r in mode.items() if name.startswith("stock"))
+        early = next(r for name, r in mode.items() if "setEarlyDisposal" in name)
+        assert early["peak"] <= memory.BROWSER_TARGET * stock["peak"]
+        assert early["final"] <= early["bytes"][0]

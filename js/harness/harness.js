@@ -7,6 +7,7 @@ const harness = (() => {
   const params = new URLSearchParams(location.search);
   const storage = params.get('storage') || 'float32';
   const counter = {programs: 0};
+  let programHook = null;  // called after every WebGL program TF.js runs (memoryRun)
 
   function b64(array) {
     const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
@@ -41,7 +42,9 @@ const harness = (() => {
     const run = backend.runWebGLProgram.bind(backend);
     backend.runWebGLProgram = (...args) => {
       counter.programs += 1;
-      return run(...args);
+      const out = run(...args);
+      if (programHook !== null) programHook();
+      return out;
     };
     const gl = backend.gpgpu.gl;
     const debug = gl.getExtension('WEBGL_debug_renderer_info');
@@ -176,10 +179,43 @@ const harness = (() => {
       if (i > 0) times.push(ms);
     }
     x.dispose();
-    times.sort((a, b) => a - b);
-    const mid = times.length >> 1;
-    const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-    return {median, times};
+    return {median: median(times), times};
+  }
+
+  function median(values) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+
+  // Wall time of one call with its readback for each of spec.ops ({op, period}) on the
+  // input spec.key shaped spec.shape, interleaved: every round calls each op once, in an
+  // order rotated round by round, so that a load that comes and goes on the machine falls
+  // on all of them alike. Each op gets its own copy of the input, uploaded by its untimed
+  // first call (in the layout that op reads).
+  async function benchInterleaved(spec) {
+    const values = await input(spec.key);
+    const ops = spec.ops.map(o => ({...o, x: tf.tensor(values, spec.shape), times: []}));
+    const call = o => {
+      const start = performance.now();
+      const y = op(o, o.x);
+      y.dataSync();
+      const ms = performance.now() - start;
+      y.dispose();
+      return ms;
+    };
+    try {
+      ops.forEach(call);
+      for (let r = 0; r < spec.reps; ++r) {
+        for (let i = 0; i < ops.length; ++i) {
+          const o = ops[(i + r) % ops.length];
+          o.times.push(call(o));
+        }
+      }
+    } finally {
+      tf.dispose(ops.map(o => o.x));
+    }
+    return ops.map(o => ({median: median(o.times), times: o.times}));
   }
 
   // ddspgl.harmonicSynth on the blobs spec.f0, spec.amplitude, spec.dist (and
@@ -238,7 +274,129 @@ const harness = (() => {
     return result;
   }
 
+  // DDSP's harmonic synthesizer from stock TF.js ops, as a converted DDSP graph runs it
+  // (magenta/ddsp core.harmonic_synthesis with the Harmonic synth's normalisation): frame
+  // controls -> harmonic frequencies and amplitudes [batch, frames, K] -> upsampled to
+  // [batch, nSamples, K] (resizeBilinear, DDSP's 'linear') -> remove_above_nyquist ->
+  // cumsum of the angular frequencies along time -> sin * amplitude -> sum over K. Each
+  // step is one op; every intermediate is disposed right after its last use, as a graph
+  // model's executor does. `step(label, fn)` runs an op and samples memory.
+  function stockSynth(t, {sampleRate = 16000, nSamples = 64000}, step) {
+    const [batch, frames, k] = t.dist.shape;
+    const nyquist = sampleRate / 2;
+    const live = new Set();
+    const keep = x => (live.add(x), x);
+    const done = (...xs) => xs.forEach(x => (x.dispose(), live.delete(x)));
+    try {
+      const harmonics = keep(step('harmonic numbers', () => tf.range(1, k + 1)));
+      const f0 = keep(step('f0 [b, frames, 1]', () => tf.expandDims(t.f0, 2)));
+      const freqs = keep(step('harmonic frequencies', () => tf.mul(f0, harmonics)));
+      done(f0, harmonics);
+      const below = keep(step('below Nyquist (frames)', () => tf.cast(tf.less(freqs, nyquist), 'float32')));
+      const masked = keep(step('masked distribution', () => tf.mul(t.dist, below)));
+      done(below);
+      const total = keep(step('distribution sum', () => tf.sum(masked, 2, true)));
+      const norm = keep(step('normalised distribution', () => tf.divNoNan(masked, total)));
+      done(masked, total);
+      const amp = keep(step('amplitude [b, frames, 1]', () => tf.expandDims(t.amplitude, 2)));
+      const amps = keep(step('harmonic amplitudes', () => tf.mul(amp, norm)));
+      done(amp, norm);
+      const upsample = (x, label) => {
+        const x4 = keep(step(`${label} [b, frames, 1, K]`, () => tf.reshape(x, [batch, frames, 1, k])));
+        const up = keep(step(`upsample ${label}`, () => tf.image.resizeBilinear(x4, [nSamples, 1], true)));
+        done(x4);
+        const out = keep(step(`${label} [b, n, K]`, () => tf.reshape(up, [batch, nSamples, k])));
+        done(up);
+        return out;
+      };
+      const freqUp = upsample(freqs, 'frequencies');
+      done(freqs);
+      const ampUp = upsample(amps, 'amplitudes');
+      done(amps);
+      const audible = keep(step('below Nyquist (samples)', () => tf.cast(tf.less(freqUp, nyquist), 'float32')));
+      const ampAudible = keep(step('remove above Nyquist', () => tf.mul(ampUp, audible)));
+      done(ampUp, audible);
+      const omegas = keep(step('angular frequencies', () => tf.mul(freqUp, 2 * Math.PI / sampleRate)));
+      done(freqUp);
+      const phases = keep(step('phase cumsum', () => tf.cumsum(omegas, 1)));
+      done(omegas);
+      const waves = keep(step('sin', () => tf.sin(phases)));
+      done(phases);
+      const weighted = keep(step('sin * amplitude', () => tf.mul(ampAudible, waves)));
+      done(ampAudible, waves);
+      const audio = step('sum over harmonics', () => tf.sum(weighted, 2));
+      done(weighted);
+      return audio;
+    } finally {
+      tf.dispose([...live]);
+    }
+  }
+
+  // One synthesizer call in this page (memory_runs opens a fresh page for each), with
+  // tf.memory().numBytesInGPUAllocated and the count of TF.js's allocated textures (in use
+  // and pooled) sampled after every WebGL program, every op (stock), every ddspgl pass and
+  // disposal (ddspgl._onPass), the readback and the final disposal. spec.synth: 'stock' or
+  // 'ddspgl'; spec.earlyDisposal: undefined (TF.js defaults), null (setEarlyDisposal()'s
+  // default) or a threshold in bytes.
+  async function memoryRun(spec) {
+    const make = await harmonicInputs(spec);
+    const backend = tf.backend();
+    const textures = backend.textureManager;
+    const trace = {labels: [], bytes: [], textures: []};
+    const sample = label => {
+      trace.labels.push(label);
+      trace.bytes.push(tf.memory().numBytesInGPUAllocated);
+      trace.textures.push(textures.numUsedTextures + textures.numFreeTextures);
+    };
+    let threshold = tf.env().getNumber('WEBGL_DELETE_TEXTURE_THRESHOLD');
+    if (spec.earlyDisposal !== undefined) {
+      ddspgl.setEarlyDisposal(...(spec.earlyDisposal === null ? [] : [spec.earlyDisposal]));
+      threshold = tf.env().getNumber('WEBGL_DELETE_TEXTURE_THRESHOLD');
+    }
+    let current = 'upload';
+    let pass = 0;
+    const hookBefore = ddspgl._onPass(spec.synth === 'ddspgl' ?
+        ({event, label}) => sample(event === 'run' ? label : `free ${label}`) : null);
+    programHook = spec.synth === 'stock' ? () => sample(`${current} (program ${++pass})`) :
+                                           null;
+    const start = performance.now();
+    let finite = null;
+    try {
+      sample('start');
+      const t = make();
+      let audio;
+      try {
+        if (spec.synth === 'stock') {
+          audio = stockSynth(t, spec.options, (label, fn) => {
+            current = label;
+            pass = 0;
+            const out = fn();
+            sample(label);
+            return out;
+          });
+        } else {
+          [audio] = harmonicCall(t, spec.options);
+          sample('harmonicSynth');
+        }
+      } finally {
+        tf.dispose(Object.values(t));
+      }
+      current = 'readback';
+      const values = audio.dataSync();
+      sample('readback');
+      finite = values.every(Number.isFinite);
+      audio.dispose();
+      sample('dispose');
+    } finally {
+      programHook = null;
+      ddspgl._onPass(hookBefore);
+    }
+    const seconds = (performance.now() - start) / 1e3;
+    return {...trace, seconds, finite, threshold, numTensors: tf.memory().numTensors};
+  }
+
   const ready = init();
-  return {ready, runOp, grad, memory, bench, harmonic, harmonicMemory, b64, input, counter};
+  return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic, harmonicMemory,
+          memoryRun, b64, input, counter};
 })();
 window.harness = harness;

@@ -122,9 +122,18 @@ function defineLines(defines) {
 
 // Adapts a body written against (row, col) accessors to TF.js's shader compiler. Digit
 // levels (and other vec4 elements) are tensors [rows, m, 2, 2]: packed, one texel holds
-// one element's 4 components; unpacked, they are 4 consecutive floats.
-function shims({packedInputs, packedOutput, digitInputs}) {
+// one element's 4 components; unpacked, they are 4 consecutive floats. A raw input `x`
+// [rows, n] read packed gives the body vec4 getXTexel(row, col), TF.js's texel holding
+// (row, col), (row, col + 1), (row + 1, col), (row + 1, col + 1) for even row and col,
+// and float getX(row, col), the value.
+function shims({packedInputs, packedOutput, digitInputs, rawX}) {
   const lines = [];
+  if (rawX && packedInputs) {
+    lines.push('vec4 getXTexel(int row, int col) { return getX(row, col); }');
+    lines.push('float ddspglGetX(int row, int col) { ' +
+               'return getXTexel(row, col)[2 * (row & 1) + (col & 1)]; }');
+    lines.push('#define getX ddspglGetX');
+  }
   for (const name of digitInputs) {
     const get = 'get' + name[0].toUpperCase() + name.slice(1);
     lines.push(packedInputs ?
@@ -147,39 +156,71 @@ function makeProgram(body, variableNames, outputShape, defines, opts) {
     outputShape,
     packedInputs,
     packedOutput,
-    userCode: [defineLines(defines), shims({packedInputs, packedOutput, digitInputs}), extra,
+    userCode: [defineLines(defines),
+               shims({packedInputs, packedOutput, digitInputs, rawX: variableNames.includes('x')}),
+               extra,
                '#line 1', GENERATED.glsl[body]].join('\n'),
   };
   if (uniforms) program.customUniforms = uniforms;
+  Object.defineProperty(program, 'ddspglBody', {value: body});  // for _onPass
   return program;
 }
 
+// Debug hook for memory profiles: fn({event, label}) after every pass of a ddspgl kernel
+// (event 'run', label the GLSL body) and every disposal of one of its intermediates
+// ('free'), or null for none. Exported as ddspgl._onPass; returns the previous hook.
+let passHook = null;
+
+function onPass(fn) {
+  if (fn !== null && typeof fn !== 'function') {
+    throw new Error(`_onPass: fn must be a function or null, got ${String(fn)}`);
+  }
+  const before = passHook;
+  passHook = fn;
+  return before;
+}
+
+function notePass(event, label) {
+  if (passHook !== null) passHook({event, label});
+}
+
+// The intermediates of one kernel call: every pass's output is held until freed, freed as
+// soon as no later pass reads it, and freed on the way out if a pass throws.
 class Passes {
   constructor(backend) {
     this.backend = backend;
     this.held = [];
+    this.labels = new Map();
   }
   run(program, inputs, values) {
     const packed = !!program.packedOutput;
     const out = this.backend.runWebGLProgram(program, inputs, 'float32', values, packed);
     stats.passes += 1;
     this.held.push(out);
+    this.labels.set(out, program.ddspglBody);
+    notePass('run', program.ddspglBody);
     return out;
   }
   free(info) {  // as soon as no later pass reads it
     const i = this.held.indexOf(info);
     if (i >= 0) {
       this.held.splice(i, 1);
-      this.backend.disposeIntermediateTensorInfo(info);
+      this.dispose(info);
     }
   }
   keep(info) {
     this.held.splice(this.held.indexOf(info), 1);
+    this.labels.delete(info);
     return info;
   }
   freeAll() {
-    for (const info of this.held) this.backend.disposeIntermediateTensorInfo(info);
+    for (const info of this.held) this.dispose(info);
     this.held = [];
+  }
+  dispose(info) {
+    this.backend.disposeIntermediateTensorInfo(info);
+    notePass('free', this.labels.get(info));
+    this.labels.delete(info);
   }
 }
 
@@ -197,7 +238,7 @@ function absSumBound(passes, x2) {
     const program = makeProgram(
         'abs_sum', [raw ? 'x' : 'partial'], [rows, next, 2, 2],
         {ABS_SUM_BLOCK: B, ABS_SUM_SOURCE_LEN: len, ABS_SUM_SOURCE_RAW: raw ? 1 : 0},
-        {packedInputs: !raw, packedOutput: true, digitInputs: raw ? [] : ['partial'],
+        {packedInputs: true, packedOutput: true, digitInputs: raw ? [] : ['partial'],
          uniforms: false});
     const out = passes.run(program, [source]);
     if (!raw) passes.free(source);
@@ -220,7 +261,55 @@ function absSumBound(passes, x2) {
   return total * (1 + levels * B * 2 ** -24);
 }
 
-// The wrapped (or plain) cumsum of x [rows, n] along its last axis: kernels/cumsum.run.
+// The bundle's pass plan for rows of nScan scan elements: kernels/cumsum.plan's structure
+// (a leaf reduction, upper reductions until at most TOP_MAX block sums remain, the top
+// scanned whole, the down-sweep, the final pass) with blocks sized for software renderers
+// (SwiftShader, llvmpipe), which pay for every instruction of a shader whether a branch or
+// loop takes it or not: the leaf and the next BUNDLE_QUAD_LEVELS levels use blocks of 4
+// with straight-line bodies (cumsum_leaf4, cumsum_scan4; the final pass's output pairs are
+// block halves), the short levels above them blocks of BUNDLE_UPPER_BLOCK (cumsum_reduce,
+// cumsum_scan). Exact integer arithmetic makes the result independent of the blocking,
+// bit for bit. Every down-sweep level also holds its row total P(length), so a prefix can
+// start from the next block's prefix as well as from its own.
+const BUNDLE_QUAD_LEVELS = 2;
+const BUNDLE_UPPER_BLOCK = 16;
+
+function bundlePlan(nScan) {
+  const blocks = [4];
+  const lengths = [nScan, Math.ceil(nScan / 4)];
+  while (lengths[lengths.length - 1] > GENERATED.TOP_MAX) {
+    const block = blocks.length <= BUNDLE_QUAD_LEVELS ? 4 : BUNDLE_UPPER_BLOCK;
+    blocks.push(block);
+    lengths.push(Math.ceil(lengths[lengths.length - 1] / block));
+  }
+  return {blocks, lengths};
+}
+
+// TF.js lays a packed [1, n] or [m, 2, 2] tensor of up to 2 * WEBGL_MAX_TEXTURE_SIZE
+// elements on a texture one texel tall or wide; a software renderer splits a draw into
+// bands of rows, so a texture one texel tall runs on one core (the final pass at
+// n = 16000: 4x slower). While ddspgl's passes allocate, textures longer than this and
+// at most 2 texels across are laid out near-square instead (TF.js's own
+// WEBGL_MAX_SIZE_FOR_NARROW_TEXTURE, restored afterwards; TF.js keeps every texture's
+// shape with it, so this changes no other op).
+const NARROW_TEXTURE_MAX = 64;
+
+function withSquareTextures(fn) {
+  const env = tf.env();
+  const flag = 'WEBGL_MAX_SIZE_FOR_NARROW_TEXTURE';
+  const before = env.getNumber(flag);
+  if (before <= NARROW_TEXTURE_MAX) return fn();
+  env.set(flag, NARROW_TEXTURE_MAX);
+  try {
+    return fn();
+  } finally {
+    env.set(flag, before);
+  }
+}
+
+// The wrapped (or plain) cumsum of x [rows, n] along its last axis with bundlePlan: every
+// pass reads and writes packed textures, so a packed x is read as it is, and the result
+// [rows, n] is packed.
 function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
   const [rows, n] = x2.shape;
   const passes = new Passes(backend);
@@ -228,51 +317,56 @@ function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
     const mod = period !== null ? periodicModulus(period) :
                                   plainModulus(absSumBound(passes, x2), n);
     const values = [[mod.lo, mod.hi], [mod.shift], scaleOf(mod.shift)];
-    const pl = plan(n);
-    const common = {CUMSUM_REVERSE: reverse ? 1 : 0};
+    // A reverse scan over an odd n counts a zero in front, so output pairs stay aligned.
+    const nScan = reverse && n % 2 ? n + 1 : n;
+    const pl = bundlePlan(nScan);
+    const raw = {CUMSUM_SOURCE_LEN: n, CUMSUM_SCAN_LEN: nScan, CUMSUM_REVERSE: reverse ? 1 : 0};
+    const packed = names => ({packedInputs: true, packedOutput: true,
+                              digitInputs: names.filter(name => name !== 'x')});
+    const levels = pl.lengths.length - 1;
     // Up-sweep: block sums, level by level, as digits.
-    const sums = [];
-    let source = x2;
-    pl.blocks.forEach((block, level) => {
-      const raw = level === 0;
+    const sums = [passes.run(
+        makeProgram('cumsum_leaf4', ['x'], [rows, pl.lengths[1], 2, 2], raw,
+                    packed(['x'])),
+        [x2], values)];
+    for (let level = 1; level < levels; ++level) {
       const program = makeProgram(
-          'cumsum_reduce', [raw ? 'x' : 'partial'], [rows, pl.lengths[level + 1], 2, 2],
-          {...common, CUMSUM_BLOCK: block, CUMSUM_SOURCE_LEN: pl.lengths[level],
-           CUMSUM_SOURCE_RAW: raw ? 1 : 0},
-          {packedInputs: !raw, packedOutput: true, digitInputs: raw ? [] : ['partial']});
-      source = passes.run(program, [source], values);
-      sums.push(source);
-    });
-    // Down-sweep: exclusive prefixes of each level, the top one scanned whole.
+          'cumsum_reduce', ['partial'], [rows, pl.lengths[level + 1], 2, 2],
+          {CUMSUM_REVERSE: 0, CUMSUM_BLOCK: pl.blocks[level],
+           CUMSUM_SOURCE_LEN: pl.lengths[level], CUMSUM_SOURCE_RAW: 0},
+          packed(['partial']));
+      sums.push(passes.run(program, [sums[level - 1]], values));
+    }
+    // Down-sweep: exclusive prefixes of each level and its total, the top scanned whole.
     let upper = null;
-    let upperLen = 0;
-    for (let level = pl.blocks.length; level > 0; --level) {
-      const levelSums = sums[level - 1];
+    for (let level = levels; level > 0; --level) {
       const length = pl.lengths[level];
-      const block = level < pl.blocks.length ? pl.blocks[level] : length;
+      const levelSums = sums[level - 1];
       const names = upper ? ['partial', 'upper'] : ['partial'];
-      const program = makeProgram(
-          'cumsum_scan', names, [rows, length, 2, 2],
-          {...common, CUMSUM_BLOCK: block, CUMSUM_SOURCE_LEN: length, CUMSUM_SOURCE_RAW: 0,
-           CUMSUM_HAS_UPPER: upper ? 1 : 0, CUMSUM_UPPER_LEN: upperLen, CUMSUM_FINAL: 0},
-          {packedInputs: true, packedOutput: true, digitInputs: names});
-      const prefix = passes.run(program, upper ? [levelSums, upper] : [levelSums], values);
+      const inputs = upper ? [levelSums, upper] : [levelSums];
+      const block = level < levels ? pl.blocks[level] : length + 1;
+      const program = block === 4 ?
+          makeProgram('cumsum_scan4', names, [rows, length + 1, 2, 2],
+                      {CUMSUM_SOURCE_LEN: length}, packed(names)) :
+          makeProgram('cumsum_scan', names, [rows, length + 1, 2, 2],
+                      {CUMSUM_REVERSE: 0, CUMSUM_BLOCK: block, CUMSUM_SOURCE_LEN: length,
+                       CUMSUM_SOURCE_RAW: 0, CUMSUM_HAS_UPPER: upper ? 1 : 0,
+                       CUMSUM_UPPER_LEN: upper ? pl.lengths[level + 1] + 1 : 0,
+                       CUMSUM_FINAL: 0},
+                      packed(names));
+      const prefix = passes.run(program, inputs, values);
       passes.free(levelSums);
       if (upper) passes.free(upper);
       upper = prefix;
-      upperLen = length;
     }
-    // Final pass: block prefix + in-block prefix of the inputs, converted and rounded.
-    const names = upper ? ['x', 'upper'] : ['x'];
+    // Final pass: two outputs per row in a texel, from a block prefix and their own inputs.
     const program = makeProgram(
-        'cumsum_scan', names, [rows, n],
-        {...common, CUMSUM_BLOCK: pl.blocks.length ? pl.blocks[0] : n, CUMSUM_SOURCE_LEN: n,
-         CUMSUM_SOURCE_RAW: 1, CUMSUM_HAS_UPPER: upper ? 1 : 0, CUMSUM_UPPER_LEN: upperLen,
-         CUMSUM_FINAL: 1,
-         CUMSUM_INCLUSIVE: exclusive ? 0 : 1, CUMSUM_SIGNED: mod.signed ? 1 : 0,
+        'cumsum_final_packed', ['x', 'upper'], [rows, n],
+        {...raw, CUMSUM_ROWS: rows, CUMSUM_INCLUSIVE: exclusive ? 0 : 1,
+         CUMSUM_SIGNED: mod.signed ? 1 : 0,
          CUMSUM_ROUND_F16: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') ? 0 : 1},
-        {digitInputs: upper ? ['upper'] : []});
-    const result = passes.run(program, upper ? [x2, upper] : [x2], values);
+        packed(['x', 'upper']));
+    const result = passes.run(program, [x2, upper], values);
     return passes.keep(result);
   } finally {
     passes.freeAll();
@@ -291,8 +385,12 @@ function lastAxisRun(backend, x, attrs) {
   const rows = tf.util.sizeFromShape(x.shape) / n;
   const x2 = kernelFn('webgl', 'Reshape')({inputs: {x}, backend, attrs: {shape: [rows, n]}});
   try {
-    const out = cumsumWebGL(backend, x2, attrs);
-    return {dataId: out.dataId, shape: x.shape.slice(), dtype: 'float32'};  // unpacked: free
+    const out = withSquareTextures(() => cumsumWebGL(backend, x2, attrs));
+    try {  // packed: free unless x's last two axes pack differently from [rows, n]
+      return kernelFn('webgl', 'Reshape')({inputs: {x: out}, backend, attrs: {shape: x.shape}});
+    } finally {
+      backend.disposeIntermediateTensorInfo(out);
+    }
   } finally {
     backend.disposeIntermediateTensorInfo(x2);
   }
@@ -663,7 +761,7 @@ function harmonicWebGL({inputs, backend, attrs}) {
   const uniforms = HARMONIC_UNIFORMS;
   const {f0, amplitude, harmonicDistribution, initialPhase} = inputs;
   const passes = new Passes(backend);
-  const owned = [];  // tensors made here that no pass returned
+  const owned = [];  // [tensor, label] made here that no pass returned
   try {
     let units = null;
     let phase0 = null;
@@ -675,7 +773,7 @@ function harmonicWebGL({inputs, backend, attrs}) {
         for (let j = 0; j < 4; ++j) digits[o + j] = Math.floor(u / 2 ** (11 * j)) % 2048;
       });
       phase0 = backend.makeTensorInfo([b, k4 * 4, 2, 2], 'float32', digits);
-      owned.push(phase0);
+      owned.push([phase0, 'initialPhase']);
     }
     const increments = passes.run(
         makeProgram('harmonic_increment', ['f0'], [b, frames, 2, 2], common,
@@ -697,7 +795,7 @@ function harmonicWebGL({inputs, backend, attrs}) {
     passes.free(increments);
     const distK = kernelFn('webgl', 'Reshape')(
         {inputs: {x: harmonicDistribution}, backend, attrs: {shape: [b * frames, k]}});
-    owned.push(distK);
+    owned.push([distK, 'harmonicDistribution view']);
     const gain = passes.run(
         makeProgram('harmonic_gain', ['f0', 'amplitude', 'distK'], [b, frames, 2, 2],
                     {...common, ...kdefs, HARMONIC_NORMALIZE: a.normalize ? 1 : 0},
@@ -718,7 +816,10 @@ function harmonicWebGL({inputs, backend, attrs}) {
     return [audio, phase];
   } finally {
     passes.freeAll();
-    for (const info of owned) backend.disposeIntermediateTensorInfo(info);
+    for (const [info, label] of owned) {
+      backend.disposeIntermediateTensorInfo(info);
+      notePass('free', label);
+    }
   }
 }
 
@@ -883,6 +984,46 @@ function harmonicSynth(f0, amplitude, harmonicDistribution, options = {}) {
   } finally {
     tf.dispose(made);
   }
+}
+
+// -- early texture disposal ----------------------------------------------------------------
+
+const DELETE_THRESHOLD = 'WEBGL_DELETE_TEXTURE_THRESHOLD';
+const EARLY_DISPOSAL_DEFAULT = 0;
+
+/**
+ * Opt-in early texture disposal: sets TF.js's WEBGL_DELETE_TEXTURE_THRESHOLD. TF.js
+ * pools every texture a disposed tensor releases, for reuse by a later tensor of the same
+ * shape, and never frees the pool by default (-1); with a threshold of T bytes it
+ * deletes a released texture instead of pooling it whenever the bytes it has allocated
+ * (in use and pooled) exceed T. ddspgl's kernels already free each intermediate as soon
+ * as no later pass reads it; this makes those frees (and every other op's) give the
+ * memory back.
+ *
+ * The default, 0, deletes every released texture: tf.memory().numBytesInGPUAllocated
+ * is then the bytes of live tensors, at the cost of allocating a texture for every pass
+ * output (cheap next to the passes here; a graph of many large ops that wants a pool
+ * can pass a budget in bytes, e.g. 64 * 2 ** 20). Applies to textures released after
+ * the call; the flag is global to TF.js.
+ * @param threshold bytes: a whole number >= 0, or -1 for TF.js's default (never delete)
+ * @returns the previous threshold, to restore it with
+ */
+function setEarlyDisposal(threshold = EARLY_DISPOSAL_DEFAULT) {
+  const op = 'setEarlyDisposal';
+  if (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) ||
+      (threshold < 0 && threshold !== -1)) {
+    throw new Error(
+        `${op}: threshold must be a whole number of bytes >= 0 (or -1 for TF.js's ` +
+        `default, never delete), got ${String(threshold)}`);
+  }
+  const env = tf.env();
+  if (env.flagRegistry == null || env.flagRegistry[DELETE_THRESHOLD] == null) {
+    throw new Error(`${op}: TF.js's webgl backend is not loaded (${DELETE_THRESHOLD} is ` +
+                    'one of its flags)');
+  }
+  const before = env.getNumber(DELETE_THRESHOLD);
+  env.set(DELETE_THRESHOLD, threshold);
+  return before;
 }
 
 // -- registration --------------------------------------------------------------------------

@@ -6,4 +6,6 @@ const GENERATED = /* @GENERATED */;
 
 export const version = GENERATED.VERSION;
 export const kernels = GENERATED.KERNELS;
-export {wrappedCumsum, harmonicSynth, patchCumsum, unpatchCumsum, registerGraphOps, stats};
+export {wrappedCumsum, harmonicSynth, patchCumsum, unpatchCumsum, registerGraphOps, stats,
+        setEarlyDisposal};
+export {onPass as _onPass};

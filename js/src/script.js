@@ -18,5 +18,7 @@
     unpatchCumsum,
     registerGraphOps,
     stats,
+    setEarlyDisposal,
+    _onPass: onPass,
   });
 })(typeof globalThis !== 'undefined' ? globalThis : self);
