@@ -233,19 +233,31 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.set_ylabel("MiB held")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def write_report(info: dict, slug: str, rows: list[dict], root: Path) -> list[Path]:
+def _write(root: Path, slug: str, payload: dict, text: str, draw) -> list[Path]:
+    """reports/memory/<slug>.json, .md and .png (drawn by `draw(path)`)."""
     out = root / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{slug}.json", out / f"{slug}.md", out / f"{slug}.png"]
-    paths[0].write_text(json.dumps({"info": info, "rows": rows}, indent=1) + "\n")
-    paths[1].write_text(markdown(info, rows))
-    plot(rows, paths[2])
+    paths[0].write_text(json.dumps(payload, indent=1) + "\n")
+    paths[1].write_text(text)
+    draw(paths[2])
     return paths
+
+
+def write_report(info: dict, slug: str, rows: list[dict], root: Path) -> list[Path]:
+    payload = {"info": info, "rows": rows}
+    return _write(root, slug, payload, markdown(info, rows), lambda path: plot(rows, path))
 
 
 # -- browser -----------------------------------------------------------------------------------
@@ -304,16 +316,10 @@ def browser_plot(runs: list[dict], path: Path) -> None:
         ax.set_yscale("symlog", linthresh=1.0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def write_browser_report(info: dict, slug: str, runs: list[dict], root: Path) -> list[Path]:
-    out = root / REPORT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{slug}.json", out / f"{slug}.md", out / f"{slug}.png"]
-    paths[0].write_text(json.dumps({"info": info, "runs": runs}, indent=1) + "\n")
-    paths[1].write_text(browser_markdown(info, runs))
-    browser_plot(runs, paths[2])
-    return paths
+    payload = {"info": info, "runs": runs}
+    text = browser_markdown(info, runs)
+    return _write(root, slug, payload, text, lambda path: browser_plot(runs, path))
