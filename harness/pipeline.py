@@ -237,10 +237,6 @@ class Plan:
     def peak_bytes(self) -> int:
         return max((s.bytes for s in self.snapshots), default=0)
 
-    @property
-    def peak(self) -> Snapshot:
-        return max(self.snapshots, key=lambda s: s.bytes)
-
 
 def plan(
     graph: Graph, policy: str, max_texture_size: int, pooled: Mapping[Key, int] | None = None
@@ -417,10 +413,6 @@ class Run:
     plan: Plan
     snapshots: list[Snapshot]  # measured from the context's counters
     textures: dict[str, Texture] = field(default_factory=dict)
-
-    @property
-    def peak_bytes(self) -> int:
-        return max((s.bytes for s in self.snapshots), default=0)
 
     def read(self, name: str) -> np.ndarray:
         return self.textures[name].read()

@@ -30,7 +30,7 @@ def row(rows, graph, storage):
 
 
 @pytest.mark.parametrize("storage", ["float16", "float32"])
-def test_op_chain_targets_at_64000_samples(report, storage):
+def test_op_chain_targets_at_64000_samples(report, storage, session_ctx):
     """The graph that materialises [K, n] intermediates: early <= 40% of keep, below pool."""
     r = row(report, "opchain", storage)
     peak = {p: t["peak_bytes"] for p, t in r["policies"].items()}
@@ -38,7 +38,7 @@ def test_op_chain_targets_at_64000_samples(report, storage):
     assert peak["early"] < peak["pool"]
     # Under early the peak is the cumsum's ping-pong: the amplitude envelope, the pass's
     # input and its output, three [K, n] textures, nothing else.
-    big = layout(memory.HARMONICS, N, 1, storage, 16384)[3]
+    big = layout(memory.HARMONICS, N, 1, storage, session_ctx.max_texture_size)[3]
     assert peak["early"] == 3 * big
 
 
@@ -52,7 +52,7 @@ def test_policies_agree_bit_for_bit_and_accounting_is_exact(report, graph, stora
 
 
 @pytest.mark.parametrize("storage", ["float16", "float32"])
-def test_fused_graph_peak_under_early_is_the_floor(report, storage):
+def test_fused_graph_peak_under_early_is_the_floor(report, storage, session_ctx):
     """ddspgl's synth never holds [K, n]: under early its peak is exactly what the
     audio-rate pass reads and writes plus the graph's other outputs (the frame
     increments and their scan, for the final phase), which every policy must hold
@@ -61,7 +61,7 @@ def test_fused_graph_peak_under_early_is_the_floor(report, storage):
     last = g.passes[-1]
     held = {x for _, x in last.inputs} | {last.output} | set(g.outputs)
     floor = sum(
-        layout(v.rows, v.cols, v.channels, v.storage, 16384)[3]
+        layout(v.rows, v.cols, v.channels, v.storage, session_ctx.max_texture_size)[3]
         for v in (g.values[name] for name in held)
     )
     early = row(report, "ddspgl", storage)["policies"]["early"]
