@@ -39,6 +39,7 @@ BODIES = {
     "cumsum_reduce": cumsum.BODY_REDUCE,
     "cumsum_scan": cumsum.BODY_SCAN,
     "cumsum_leaf4": "kernels/cumsum_leaf4.frag",
+    "cumsum_reduce4": "kernels/cumsum_reduce4.frag",
     "cumsum_scan4": "kernels/cumsum_scan4.frag",
     "cumsum_final_packed": "kernels/cumsum_final_packed.frag",
     "abs_sum": "kernels/abs_sum.frag",

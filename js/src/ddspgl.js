@@ -195,10 +195,21 @@ class Passes {
   run(program, inputs, values) {
     const packed = !!program.packedOutput;
     const out = this.backend.runWebGLProgram(program, inputs, 'float32', values, packed);
+    return this.hold(out, program.ddspglBody);
+  }
+  // x itself if its texture is packed, else a packed copy (TF.js's own pack pass): every
+  // pass that reads x packed would otherwise pack an unpacked x again, once per pass.
+  packed(x) {
+    if (this.backend.texData.get(x.dataId).isPacked || typeof this.backend.packTensor !== 'function') {
+      return x;
+    }
+    return this.hold(this.backend.packTensor(x), 'pack');
+  }
+  hold(out, label) {
     stats.passes += 1;
     this.held.push(out);
-    this.labels.set(out, program.ddspglBody);
-    notePass('run', program.ddspglBody);
+    this.labels.set(out, label);
+    notePass('run', label);
     return out;
   }
   free(info) {  // as soon as no later pass reads it
@@ -266,7 +277,8 @@ function absSumBound(passes, x2) {
 // scanned whole, the down-sweep, the final pass) with blocks sized for software renderers
 // (SwiftShader, llvmpipe), which pay for every instruction of a shader whether a branch or
 // loop takes it or not: the leaf and the next BUNDLE_QUAD_LEVELS levels use blocks of 4
-// with straight-line bodies (cumsum_leaf4, cumsum_scan4; the final pass's output pairs are
+// with straight-line bodies (cumsum_leaf4, cumsum_reduce4, cumsum_scan4; the final pass's
+// output pairs are
 // block halves), the short levels above them blocks of BUNDLE_UPPER_BLOCK (cumsum_reduce,
 // cumsum_scan). Exact integer arithmetic makes the result independent of the blocking,
 // bit for bit. Every down-sweep level also holds its row total P(length), so a prefix can
@@ -308,14 +320,15 @@ function withSquareTextures(fn) {
 }
 
 // The wrapped (or plain) cumsum of x [rows, n] along its last axis with bundlePlan: every
-// pass reads and writes packed textures, so a packed x is read as it is, and the result
-// [rows, n] is packed.
+// pass reads and writes packed textures, so a packed x is read as it is (an unpacked one is
+// packed once), and the result [rows, n] is packed.
 function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
   const [rows, n] = x2.shape;
   const passes = new Passes(backend);
   try {
+    const xp = passes.packed(x2);
     const mod = period !== null ? periodicModulus(period) :
-                                  plainModulus(absSumBound(passes, x2), n);
+                                  plainModulus(absSumBound(passes, xp), n);
     const values = [[mod.lo, mod.hi], [mod.shift], scaleOf(mod.shift)];
     // A reverse scan over an odd n counts a zero in front, so output pairs stay aligned.
     const nScan = reverse && n % 2 ? n + 1 : n;
@@ -328,13 +341,16 @@ function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
     const sums = [passes.run(
         makeProgram('cumsum_leaf4', ['x'], [rows, pl.lengths[1], 2, 2], raw,
                     packed(['x'])),
-        [x2], values)];
+        [xp], values)];
     for (let level = 1; level < levels; ++level) {
-      const program = makeProgram(
-          'cumsum_reduce', ['partial'], [rows, pl.lengths[level + 1], 2, 2],
-          {CUMSUM_REVERSE: 0, CUMSUM_BLOCK: pl.blocks[level],
-           CUMSUM_SOURCE_LEN: pl.lengths[level], CUMSUM_SOURCE_RAW: 0},
-          packed(['partial']));
+      const shape = [rows, pl.lengths[level + 1], 2, 2];
+      const program = pl.blocks[level] === 4 ?
+          makeProgram('cumsum_reduce4', ['partial'], shape,
+                      {CUMSUM_SOURCE_LEN: pl.lengths[level]}, packed(['partial'])) :
+          makeProgram('cumsum_reduce', ['partial'], shape,
+                      {CUMSUM_REVERSE: 0, CUMSUM_BLOCK: pl.blocks[level],
+                       CUMSUM_SOURCE_LEN: pl.lengths[level], CUMSUM_SOURCE_RAW: 0},
+                      packed(['partial']));
       sums.push(passes.run(program, [sums[level - 1]], values));
     }
     // Down-sweep: exclusive prefixes of each level and its total, the top scanned whole.
@@ -366,7 +382,8 @@ function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
          CUMSUM_SIGNED: mod.signed ? 1 : 0,
          CUMSUM_ROUND_F16: tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED') ? 0 : 1},
         packed(['x', 'upper']));
-    const result = passes.run(program, [x2, upper], values);
+    const result = passes.run(program, [xp, upper], values);
+    passes.free(xp);  // a packed copy of x, if one was made
     return passes.keep(result);
   } finally {
     passes.freeAll();

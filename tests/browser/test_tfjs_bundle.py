@@ -392,7 +392,7 @@ def test_bad_input_throws(host, name, backend):
 def test_pass_hook_sees_every_intermediate_freed_early(host):
     """ddspgl._onPass reports every pass and every disposal; each intermediate of a
     WrappedCumsum is freed once the pass that reads it has run, so no more than the
-    up-sweep's levels and one prefix are ever alive at once."""
+    up-sweep's levels, one prefix and a packed copy of an unpacked x are ever alive at once."""
     got = host.page("float32").evaluate(
         "() => { const events = []; const before = ddspgl._onPass(e => events.push(e));"
         " try { const y = ddspgl.wrappedCumsum(tf.fill([1, 64000], 0.1), {period: 1});"
@@ -401,14 +401,36 @@ def test_pass_hook_sees_every_intermediate_freed_early(host):
     )
     runs = [e["label"] for e in got if e["event"] == "run"]
     frees = [e["label"] for e in got if e["event"] == "free"]
-    assert runs[0] == "cumsum_leaf4" and runs[-1] == "cumsum_final_packed"
+    # tf.fill's output is unpacked: it is packed once, for the leaf and the final pass.
+    assert runs[:2] == ["pack", "cumsum_leaf4"] and runs[-1] == "cumsum_final_packed"
     assert sorted(frees) == sorted(runs[:-1])  # everything but the result
-    levels = sum(label in ("cumsum_leaf4", "cumsum_reduce") for label in runs)
+    order = [(e["event"], e["label"]) for e in got]  # the copy lives until the final pass
+    assert order.index(("free", "pack")) > order.index(("run", "cumsum_final_packed"))
+    levels = sum(label.startswith(("cumsum_leaf", "cumsum_reduce")) for label in runs)
     alive = peak = 0
     for e in got:
         alive += 1 if e["event"] == "run" else -1
         peak = max(peak, alive)
-    assert peak <= levels + 1
+    assert peak <= levels + 2  # the levels, one prefix and the packed x
+
+
+def test_packed_input_is_read_as_it_is(host):
+    """A packed x (the output of a packed TF.js op) is not copied; the result matches the
+    unpacked input's bit for bit."""
+    got = host.page("float32").evaluate(
+        "() => { const events = []; const u = tf.fill([1, 16000], 0.1);"
+        " const p = tf.mul(u, tf.onesLike(u));"
+        " const packed = tf.backend().texData.get(p.dataId).isPacked;"
+        " const before = ddspgl._onPass(e => events.push(e));"
+        " let a, b; try { a = ddspgl.wrappedCumsum(p, {period: 1}).dataSync();"
+        " b = ddspgl.wrappedCumsum(u, {period: 1}).dataSync(); }"
+        " finally { ddspgl._onPass(before); } tf.dispose([u, p]);"
+        " return {packed, events, same: a.every((v, i) => Object.is(v, b[i]))}; }"
+    )
+    assert got["packed"], "tf.mul's output should be packed (WEBGL_PACK_BINARY_OPERATIONS)"
+    runs = [e["label"] for e in got["events"] if e["event"] == "run"]
+    assert runs.count("pack") == 1 and runs[0] == "cumsum_leaf4"  # only the unpacked call
+    assert got["same"]
 
 
 def test_pass_hook_harmonic_synth(host):

@@ -1,0 +1,26 @@
+/*
+contributors: ddspgl
+description: |
+    Up-sweep level of the TF.js bundle's wrapped cumsum with blocks of 4,
+    straight-line (see cumsum_leaf4): output [rows, ceil(CUMSUM_SOURCE_LEN / 4)]
+    holds the sum of each block of 4 block sums in `partial` (digits), modulo p,
+    as digits. Elements past the row count as zero.
+options:
+    - CUMSUM_SOURCE_LEN: elements per row in `partial`
+*/
+#include "../lib/residue.glsl"
+
+uvec2 cumsumElement(int row, int t) {
+    return t < CUMSUM_SOURCE_LEN ? resFromDigits(getPartial(row, min(t, CUMSUM_SOURCE_LEN - 1)))
+                                 : uvec2(0u);
+}
+
+void main() {
+    ivec2 coords = getOutputCoords();                  // (row, block)
+    int t = 4 * coords.y;
+    uvec2 p = uvec2(uint(modulus.x), uint(modulus.y));
+    uvec2 acc = resAdd(cumsumElement(coords.x, t), cumsumElement(coords.x, t + 1), p);
+    acc = resAdd(acc, cumsumElement(coords.x, t + 2), p);
+    acc = resAdd(acc, cumsumElement(coords.x, t + 3), p);
+    setOutput(resToDigits(acc));
+}
