@@ -285,15 +285,24 @@ BENCH_LENGTHS = (16000, 64000, 256000)
 BENCH_INCREMENT = 440.0 / 16000.0  # cycles per sample: a 440 Hz phase at 16 kHz
 
 
-BENCH_OPS = {"ddspgl": ("wrapped", 1.0), "tfjs": ("stock", None), "copy": ("copy", None)}
+# impl -> the page's op spec. The headline rows take x as tf.tensor uploads it (unpacked);
+# the "packed x" rows take it as an op inside a model does, from a packed op.
+BENCH_OPS = {
+    "ddspgl": {"op": "wrapped", "period": 1.0},
+    "tfjs": {"op": "stock", "period": None},
+    "copy": {"op": "copy", "period": None},
+    "ddspgl_packed_x": {"op": "wrapped", "period": 1.0, "input": "packed"},
+    "tfjs_packed_x": {"op": "stock", "period": None, "input": "packed"},
+}
 
 
 def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress=None):
-    """Per-call ms (with readback) of ddspgl.wrappedCumsum, stock tf.cumsum and a copy.
+    """Per-call ms (with readback) of ddspgl.wrappedCumsum, stock tf.cumsum and a copy,
+    and of the first two again on x from a packed op (BENCH_OPS).
 
     All run in the same page on the same input [1, n], resident on the GPU after one
     untimed call each, interleaved call by call (harness.benchInterleaved) so that load
-    from other processes falls on all three alike; stock is timed without the tf.mod a
+    from other processes falls on all of them alike; stock is timed without the tf.mod a
     DDSP graph adds to wrap its phase, which favours it. Returns rows with every timed
     call's milliseconds.
     """
@@ -303,7 +312,7 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
             if progress is not None:
                 progress(f"n={n} {storage}: {', '.join(BENCH_OPS)}")
             x = np.full((1, n), BENCH_INCREMENT, np.float32)
-            ops = [{"op": op, "period": period} for op, period in BENCH_OPS.values()]
+            ops = list(BENCH_OPS.values())
             spec = {"key": x, "shape": [1, n], "reps": reps, "ops": ops}
             results = page.call("benchInterleaved", spec)
             for impl, res in zip(BENCH_OPS, results, strict=True):
@@ -311,13 +320,14 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
     return rows
 
 
-def speedups(rows: list[dict]) -> list[dict]:
-    """Median stock time over median ddspgl time, per mode and length."""
+def speedups(rows: list[dict], suffix: str = "") -> list[dict]:
+    """Median stock time over median ddspgl time, per mode and length; suffix "_packed_x"
+    for the runs on x from a packed op."""
     med = {(r["storage"], r["n"], r["impl"]): float(np.median(r["times_ms"])) for r in rows}
     out = []
     for (storage, n, impl), ms in med.items():
-        if impl == "ddspgl":
-            stock = med[(storage, n, "tfjs")]
+        if impl == "ddspgl" + suffix:
+            stock = med[(storage, n, "tfjs" + suffix)]
             out.append(
                 {
                     "storage": storage,
@@ -338,15 +348,24 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
         f"{info['backend']} · {info['version']}",
         "",
         "Median wall time of one call with readback (`dataSync`), input resident on the GPU.",
-        "",
-        "| TF.js mode | n | ddspgl WrappedCumsum ms | stock tf.cumsum ms | copy ms | speedup |",
-        "|---|---|---|---|---|---|",
     ]
-    for r in speedups(rows):
-        lines.append(
-            f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | "
-            f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
-        )
+    tables = (
+        ("", "x as `tf.tensor` uploads it (an unpacked texture)"),
+        ("_packed_x", "x from a packed op (`x * 1`), as inside a model"),
+    )
+    for suffix, title in tables:
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| TF.js mode | n | ddspgl WrappedCumsum ms | stock tf.cumsum ms | copy ms | speedup |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in speedups(rows, suffix):
+            lines.append(
+                f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | "
+                f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -188,14 +188,27 @@ const harness = (() => {
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   }
 
-  // Wall time of one call with its readback for each of spec.ops ({op, period}) on the
-  // input spec.key shaped spec.shape, interleaved: every round calls each op once, in an
-  // order rotated round by round, so that a load that comes and goes on the machine falls
-  // on all of them alike. Each op gets its own copy of the input, uploaded by its untimed
-  // first call (in the layout that op reads).
+  // Wall time of one call with its readback for each of spec.ops ({op, period, input}) on
+  // the input spec.key shaped spec.shape, interleaved: every round calls each op once, in
+  // an order rotated round by round, so that a load that comes and goes on the machine
+  // falls on all of them alike. Each op gets its own copy of the input: uploaded as
+  // tf.tensor uploads it (unpacked) by its untimed first call, or with input 'packed' the
+  // output of a packed op (x * 1), as an op inside a model receives it.
+  function benchInput(values, shape, layout) {
+    const x = tf.tensor(values, shape);
+    if (layout !== 'packed') return x;
+    const y = tf.mul(x, tf.scalar(1));
+    x.dispose();
+    if (!tf.backend().texData.get(y.dataId).isPacked) {
+      y.dispose();
+      throw new Error('benchInterleaved: x * 1 is not packed (WEBGL_PACK_BINARY_OPERATIONS off?)');
+    }
+    return y;
+  }
+
   async function benchInterleaved(spec) {
     const values = await input(spec.key);
-    const ops = spec.ops.map(o => ({...o, x: tf.tensor(values, spec.shape), times: []}));
+    const ops = spec.ops.map(o => ({...o, x: benchInput(values, spec.shape, o.input), times: []}));
     const call = o => {
       const start = performance.now();
       const y = op(o, o.x);
