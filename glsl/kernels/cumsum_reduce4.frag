@@ -9,18 +9,14 @@ options:
     - CUMSUM_SOURCE_LEN: elements per row in `partial`
 */
 #include "../lib/residue.glsl"
-
-uvec2 cumsumElement(int row, int t) {
-    return t < CUMSUM_SOURCE_LEN ? resFromDigits(getPartial(row, min(t, CUMSUM_SOURCE_LEN - 1)))
-                                 : uvec2(0u);
-}
+#include "../lib/cumsum/cumsumPartialAt.glsl"
 
 void main() {
     ivec2 coords = getOutputCoords();                  // (row, block)
     int t = 4 * coords.y;
     uvec2 p = uvec2(uint(modulus.x), uint(modulus.y));
-    uvec2 acc = resAdd(cumsumElement(coords.x, t), cumsumElement(coords.x, t + 1), p);
-    acc = resAdd(acc, cumsumElement(coords.x, t + 2), p);
-    acc = resAdd(acc, cumsumElement(coords.x, t + 3), p);
+    uvec2 acc = resAdd(cumsumPartialAt(coords.x, t), cumsumPartialAt(coords.x, t + 1), p);
+    acc = resAdd(acc, cumsumPartialAt(coords.x, t + 2), p);
+    acc = resAdd(acc, cumsumPartialAt(coords.x, t + 3), p);
     setOutput(resToDigits(acc));
 }

@@ -13,11 +13,7 @@ options:
 */
 #include "../lib/residue.glsl"
 #include "../lib/residue/resNeg.glsl"
-
-uvec2 cumsumElement(int row, int t) {
-    return t < CUMSUM_SOURCE_LEN ? resFromDigits(getPartial(row, min(t, CUMSUM_SOURCE_LEN - 1)))
-                                 : uvec2(0u);
-}
+#include "../lib/cumsum/cumsumPartialAt.glsl"
 
 void main() {
     ivec2 coords = getOutputCoords();                  // (row, t)
@@ -27,8 +23,8 @@ void main() {
     uvec2 p = uvec2(uint(modulus.x), uint(modulus.y));
     bool back = offset >= 2;                           // from P(4 block + 4), the next prefix
     uvec2 acc = resFromDigits(getUpper(row, back ? block + 1 : block));
-    uvec2 first = cumsumElement(row, 4 * block + (back ? 3 : 0));
-    uvec2 second = cumsumElement(row, 4 * block + 2);
+    uvec2 first = cumsumPartialAt(row, 4 * block + (back ? 3 : 0));
+    uvec2 second = cumsumPartialAt(row, 4 * block + 2);
     // Forward: P(4b + 1) = P(4b) + S[4b]; backward: P(4b + 3) = P(4b + 4) - S[4b + 3] and
     // P(4b + 2) = P(4b + 3) - S[4b + 2]. One sign select per term, no branches.
     bool useFirst = back || offset == 1;

@@ -208,7 +208,8 @@ const harness = (() => {
 
   async function benchInterleaved(spec) {
     const values = await input(spec.key);
-    const ops = spec.ops.map(o => ({...o, x: benchInput(values, spec.shape, o.input), times: []}));
+    const ops = spec.ops.map(o => ({...o, x: benchInput(values, spec.shape, o.input),
+                                    times: []}));
     const call = o => {
       const start = performance.now();
       const y = op(o, o.x);

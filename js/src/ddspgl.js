@@ -200,10 +200,11 @@ class Passes {
   // x itself if its texture is packed, else a packed copy (TF.js's own pack pass): every
   // pass that reads x packed would otherwise pack an unpacked x again, once per pass.
   packed(x) {
-    if (this.backend.texData.get(x.dataId).isPacked || typeof this.backend.packTensor !== 'function') {
+    const backend = this.backend;
+    if (backend.texData.get(x.dataId).isPacked || typeof backend.packTensor !== 'function') {
       return x;
     }
-    return this.hold(this.backend.packTensor(x), 'pack');
+    return this.hold(backend.packTensor(x), 'pack');
   }
   hold(out, label) {
     stats.passes += 1;
@@ -278,11 +279,10 @@ function absSumBound(passes, x2) {
 // (SwiftShader, llvmpipe), which pay for every instruction of a shader whether a branch or
 // loop takes it or not: the leaf and the next BUNDLE_QUAD_LEVELS levels use blocks of 4
 // with straight-line bodies (cumsum_leaf4, cumsum_reduce4, cumsum_scan4; the final pass's
-// output pairs are
-// block halves), the short levels above them blocks of BUNDLE_UPPER_BLOCK (cumsum_reduce,
-// cumsum_scan). Exact integer arithmetic makes the result independent of the blocking,
-// bit for bit. Every down-sweep level also holds its row total P(length), so a prefix can
-// start from the next block's prefix as well as from its own.
+// output pairs are block halves), the short levels above them blocks of BUNDLE_UPPER_BLOCK
+// (cumsum_reduce, cumsum_scan). Exact integer arithmetic makes the result independent of
+// the blocking, bit for bit. Every down-sweep level also holds its row total P(length), so
+// a prefix can start from the next block's prefix as well as from its own.
 const BUNDLE_QUAD_LEVELS = 2;
 const BUNDLE_UPPER_BLOCK = 16;
 

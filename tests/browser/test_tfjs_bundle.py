@@ -389,16 +389,21 @@ def test_bad_input_throws(host, name, backend):
 # -- early disposal and memory ------------------------------------------------------------
 
 
+def _pass_events(host, call: str) -> list[dict]:
+    """The ddspgl._onPass events of one call (a JS expression for a tensor), read back
+    and disposed, in float32 mode."""
+    return host.page("float32").evaluate(
+        "() => { const events = []; const before = ddspgl._onPass(e => events.push(e));"
+        f" try {{ const y = {call}; y.dataSync(); y.dispose(); }}"
+        " finally { ddspgl._onPass(before); } return events; }"
+    )
+
+
 def test_pass_hook_sees_every_intermediate_freed_early(host):
     """ddspgl._onPass reports every pass and every disposal; each intermediate of a
     WrappedCumsum is freed once the pass that reads it has run, so no more than the
     up-sweep's levels, one prefix and a packed copy of an unpacked x are ever alive at once."""
-    got = host.page("float32").evaluate(
-        "() => { const events = []; const before = ddspgl._onPass(e => events.push(e));"
-        " try { const y = ddspgl.wrappedCumsum(tf.fill([1, 64000], 0.1), {period: 1});"
-        " y.dataSync(); y.dispose(); } finally { ddspgl._onPass(before); }"
-        " return events; }"
-    )
+    got = _pass_events(host, "ddspgl.wrappedCumsum(tf.fill([1, 64000], 0.1), {period: 1})")
     runs = [e["label"] for e in got if e["event"] == "run"]
     frees = [e["label"] for e in got if e["event"] == "free"]
     # tf.fill's output is unpacked: it is packed once, for the leaf and the final pass.
@@ -434,11 +439,10 @@ def test_packed_input_is_read_as_it_is(host):
 
 
 def test_pass_hook_harmonic_synth(host):
-    got = host.page("float32").evaluate(
-        "() => { const events = []; const before = ddspgl._onPass(e => events.push(e));"
-        " try { const y = ddspgl.harmonicSynth(tf.fill([1, 1000], 220), tf.fill([1, 1000], 0.5),"
-        " tf.fill([1, 1000, 100], 0.01), {nSamples: 64000}); y.dataSync(); y.dispose(); }"
-        " finally { ddspgl._onPass(before); } return events; }"
+    got = _pass_events(
+        host,
+        "ddspgl.harmonicSynth(tf.fill([1, 1000], 220), tf.fill([1, 1000], 0.5),"
+        " tf.fill([1, 1000, 100], 0.01), {nSamples: 64000})",
     )
     runs = [e["label"] for e in got if e["event"] == "run"]
     frees = [e["label"] for e in got if e["event"] == "free"]
