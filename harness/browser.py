@@ -286,9 +286,12 @@ BENCH_INCREMENT = 440.0 / 16000.0  # cycles per sample: a 440 Hz phase at 16 kHz
 
 
 # impl -> the page's op spec. The headline rows take x as tf.tensor uploads it (unpacked);
-# the "packed x" rows take it as an op inside a model does, from a packed op.
+# the "packed x" rows take it as an op inside a model does, from a packed op. "ddspgl_empty"
+# runs ddspgl's passes with bodies that write zeros: what its plan costs (the passes, TF.js's
+# work around each, the readback) before any arithmetic.
 BENCH_OPS = {
     "ddspgl": {"op": "wrapped", "period": 1.0},
+    "ddspgl_empty": {"op": "wrapped", "period": 1.0, "emptyBodies": True},
     "tfjs": {"op": "stock", "period": None},
     "copy": {"op": "copy", "period": None},
     "ddspgl_packed_x": {"op": "wrapped", "period": 1.0, "input": "packed"},
@@ -297,8 +300,9 @@ BENCH_OPS = {
 
 
 def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress=None):
-    """Per-call ms (with readback) of ddspgl.wrappedCumsum, stock tf.cumsum and a copy,
-    and of the first two again on x from a packed op (BENCH_OPS).
+    """Per-call ms (with readback) of ddspgl.wrappedCumsum, its passes with empty bodies,
+    stock tf.cumsum and a copy, and of ddspgl and stock again on x from a packed op
+    (BENCH_OPS).
 
     All run in the same page on the same input [1, n], resident on the GPU after one
     untimed call each, interleaved call by call (harness.benchInterleaved) so that load
@@ -335,6 +339,7 @@ def speedups(rows: list[dict], suffix: str = "") -> list[dict]:
                     "ddspgl_ms": ms,
                     "stock_ms": stock,
                     "copy_ms": med.get((storage, n, "copy")),
+                    "empty_ms": med.get((storage, n, "ddspgl_empty" + suffix)),
                     "speedup": stock / ms,
                 }
             )
@@ -358,14 +363,23 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
             "",
             f"## {title}",
             "",
-            "| TF.js mode | n | ddspgl WrappedCumsum ms | stock tf.cumsum ms | copy ms | speedup |",
-            "|---|---|---|---|---|---|",
+            "| TF.js mode | n | ddspgl WrappedCumsum ms | empty bodies ms | stock tf.cumsum ms "
+            "| copy ms | speedup |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in speedups(rows, suffix):
+            empty = "-" if r["empty_ms"] is None else f"{r['empty_ms']:.1f}"
             lines.append(
-                f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | "
+                f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | {empty} | "
                 f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
             )
+    lines += [
+        "",
+        "Empty bodies: ddspgl's passes with GLSL bodies that write zeros (the same textures,",
+        "draws and readback, TF.js's packing of an unpacked x included), the cost of its plan",
+        "before any arithmetic. Copy: one pass that reads and writes each element, and the",
+        "readback.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from ddspgl.harness import browser, emit
+from ddspgl.harness import bench_report, browser, emit
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser
 from graph_model import save_graph_model
@@ -436,6 +436,42 @@ def test_packed_input_is_read_as_it_is(host):
     runs = [e["label"] for e in got["events"] if e["event"] == "run"]
     assert runs.count("pack") == 1 and runs[0] == "cumsum_leaf4"  # only the unpacked call
     assert got["same"]
+
+
+# -- the benchmark ----------------------------------------------------------------------------
+
+
+def test_empty_bodies_run_the_same_passes(host):
+    """The benchmark's empty-bodies run issues exactly ddspgl's passes and writes zeros;
+    the switch lasts one call."""
+    x = np.full((1, 16000), 0.3, np.float32)
+    page = host.page("float32")
+    real, real_rec = page.run(x, op="wrapped", period=1.0)
+    empty, empty_rec = page.run(x, op="wrapped", period=1.0, emptyBodies=True)
+    again, _ = page.run(x, op="wrapped", period=1.0)
+    assert empty_rec["passes"] == real_rec["passes"] > 5
+    assert not empty.any() and real.any()
+    assert np.array_equal(again, real)
+
+
+def test_benchmark_rows_tables_and_json(host):
+    """`ddspgl bench --backend browser`'s pieces on a short run: every op in both modes,
+    both tables, and the JSON `ddspgl report` reads."""
+    rows = browser.benchmark(host, lengths=(1000,), reps=2)
+    assert sorted((r["storage"], r["impl"]) for r in rows) == sorted(
+        (s, impl) for s in STORAGES for impl in browser.BENCH_OPS
+    )
+    assert all(len(r["times_ms"]) == 2 and min(r["times_ms"]) > 0 for r in rows)
+    for suffix in ("", "_packed_x"):
+        table = browser.speedups(rows, suffix)
+        assert sorted(r["storage"] for r in table) == sorted(STORAGES)
+        for r in table:
+            assert r["speedup"] == pytest.approx(r["stock_ms"] / r["ddspgl_ms"])
+            assert (r["empty_ms"] is None) == (suffix != "")
+    text = browser.bench_markdown(host.info(), rows)
+    assert text.count("| float16 | 1000 |") == 2 and "empty bodies" in text
+    data = bench_report.browser_json(host.info(), host.renderer, rows)
+    assert len(data["benchmarks"]) == len(rows)
 
 
 def test_pass_hook_harmonic_synth(host):
