@@ -13,8 +13,12 @@ from .model.graph import ModelError
 def _context(args) -> Context:
     if args.backend == "browser":
         raise ContextError(
-            f"--backend browser is for `ddspgl precision` and `ddspgl bench`, "
-            f"not `ddspgl {args.command}`"
+            f"--backend browser is for `ddspgl precision`, `ddspgl bench` and "
+            f"`ddspgl memory`, not `ddspgl {args.command}`"
+        )
+    if args.angle is not None:
+        raise ContextError(
+            "--angle picks the browser's WebGL driver: use it with --backend browser"
         )
     return Context(args.backend)
 
@@ -50,11 +54,11 @@ def cmd_precision(args) -> int:
     return 0
 
 
-def _browser_host():
+def _browser_host(args):
     from .harness import browser
 
     try:
-        return browser.BrowserHost()
+        return browser.BrowserHost(angle=args.angle or "swiftshader")
     except browser.BrowserUnavailable as exc:
         raise ContextError(f"browser backend unavailable: {exc}") from exc
 
@@ -67,7 +71,7 @@ def _precision_browser(args) -> int:
     if args.kernel and set(args.kernel) != {"cumsum"}:
         raise ContextError("--backend browser runs the cumsum suite only")
     cases = cumsum_browser.cases(quick=args.quick)
-    with _browser_host() as host:
+    with _browser_host(args) as host:
         print(f"{len(cases)} cases on {host.renderer} (browser)", file=sys.stderr)
         results = precision.run_cases(host, cases)
         paths, rows = precision.write_report(host, results, Path(args.root))
@@ -90,7 +94,7 @@ def _bench_browser(args) -> int:
 
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
-    with _browser_host() as host:
+    with _browser_host(args) as host:
         print(f"benchmarks on {host.renderer} (browser)", file=sys.stderr)
         rows = browser.benchmark(
             host,
@@ -186,7 +190,7 @@ def _memory_browser(args) -> int:
     from .harness import browser, memory
 
     n_samples = memory.LENGTHS[0]
-    with _browser_host() as host:
+    with _browser_host(args) as host:
         print(f"memory in the browser on {host.renderer}", file=sys.stderr)
         runs = browser.memory_runs(
             host,
@@ -270,7 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=BACKENDS + ("browser",),
         default=None,
         help=f"GL context backend (default: ${BACKEND_ENV} or egl); browser: TF.js in "
-        "headless Chromium (precision, bench)",
+        "headless Chromium (precision, bench, memory)",
+    )
+    common.add_argument(
+        "--angle",
+        choices=("swiftshader", "egl"),
+        default=None,
+        help="with --backend browser, the driver ANGLE runs WebGL on: swiftshader "
+        "(Chromium's own, the default) or egl (the system's EGL driver: Mesa llvmpipe "
+        "without a GPU, the vendor's driver with one)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

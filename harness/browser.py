@@ -43,14 +43,22 @@ STORAGES = ("float16", "float32")
 TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = (
     "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
     "--ignore-gpu-blocklist",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
 )
+
+
+# Which driver ANGLE runs WebGL on: Chromium's own SwiftShader (Vulkan on the CPU, the
+# same everywhere), or the system's EGL driver (`--use-angle=gl-egl`), as the GL harness's
+# default context: Mesa llvmpipe on a machine without a GPU, the GPU vendor's driver where
+# one is installed. Reports are named by the renderer the page got, whichever it is.
+ANGLE = {
+    "swiftshader": ("--use-angle=swiftshader", "--enable-unsafe-swiftshader"),
+    "egl": ("--use-angle=gl-egl",),
+}
 
 
 class BrowserUnavailable(RuntimeError):
@@ -136,7 +144,15 @@ class BrowserPage:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.goto(f"{host.url}/harness/index.html?storage={storage}")
-        self.info = self.page.evaluate("() => harness.ready")
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            self.info = self.page.evaluate("() => harness.ready")
+        except PlaywrightError as exc:  # the page's init failed: no WebGL2 from this driver
+            first = str(exc).splitlines()[0]
+            raise BrowserUnavailable(
+                f"angle={host.angle!r}: TF.js could not start: {first}"
+            ) from exc
         if storage == "float16":
             probe = np.float32(self.info["probe"])
             if self.info["float32Render"] or probe == np.float32(1 / 3):
@@ -179,7 +195,9 @@ def _slug(renderer: str) -> str:
 class BrowserHost:
     """Headless Chromium with the emitted bundle and the pinned TF.js, served locally."""
 
-    def __init__(self, storages=STORAGES, extra: Path | None = None):
+    def __init__(self, storages=STORAGES, extra: Path | None = None, angle: str = "swiftshader"):
+        if angle not in ANGLE:
+            raise ValueError(f"angle must be one of {tuple(ANGLE)}, got {angle!r}")
         why = missing()
         if why:
             raise BrowserUnavailable(why)
@@ -195,6 +213,7 @@ class BrowserHost:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.angle = angle
         self._keys = itertools.count()
         self._pw = self.browser = None
         self.pages: dict[str, BrowserPage] = {}
@@ -203,7 +222,7 @@ class BrowserHost:
             self.browser = self._pw.chromium.launch(
                 executable_path=chromium_path(),
                 headless=True,
-                args=list(CHROMIUM_ARGS),
+                args=[*CHROMIUM_ARGS, *ANGLE[angle]],
                 timeout=TIMEOUT_MS,
             )
             for storage in storages:

@@ -7,7 +7,8 @@ baseline is stock ``tf.cumsum`` (followed by ``tf.mod`` for a period, as a conve
 graph wraps its phase), recorded but never held to a budget.
 
 TF.js float16 mode keeps every tensor in float16, uploads included: the kernel's input is
-x rounded to float16. The reference is computed from that input (as on the moderngl
+x converted to float16 by the driver (:func:`held` reads it back). The reference is computed
+from that input (as on the moderngl
 harness it is from the float32 upload), so the suite measures the kernel, not the input
 rounding; ``extra["input_error"]`` records what the rounding alone costs against the
 float32 input. ``passes`` counts every WebGL program TF.js ran in the call (upload and
@@ -26,10 +27,36 @@ LENGTHS = tuple(n for n in cumsum_suite.LENGTHS if n <= 2**20)
 
 
 def as_stored(x: np.ndarray, storage: str) -> np.ndarray:
-    """x as TF.js holds it in `storage` mode (float16 mode rounds uploads to float16)."""
+    """x as TF.js holds it in `storage` mode on SwiftShader (float16 mode rounds uploads
+    to the nearest float16)."""
     if storage == "float16":
         return x.astype(np.float16).astype(np.float32)
     return x
+
+
+def held(page, x: np.ndarray) -> tuple[np.ndarray, str]:
+    """(x as TF.js holds it on `page`, how the upload rounded it).
+
+    Read back through one copy pass, which is exact: a value already in the texture's
+    format passes through a texel of that format unchanged. The upload's float16
+    conversion is the driver's: SwiftShader rounds to nearest, Mesa (ANGLE on EGL)
+    truncates, so a model of it would be wrong on one of them.
+    """
+    xs, _ = page.run(x, op="copy")
+    if np.array_equal(xs, x):
+        return xs, "exact"
+    if np.array_equal(xs, x.astype(np.float16).astype(np.float32)):
+        return xs, "nearest"
+    if np.array_equal(xs, _float16_toward_zero(x)):
+        return xs, "toward zero"
+    return xs, "other"
+
+
+def _float16_toward_zero(x: np.ndarray) -> np.ndarray:
+    near = x.astype(np.float16).astype(np.float32)
+    over = np.abs(near) > np.abs(x)
+    down = np.nextafter(near.astype(np.float16), np.float16(0)).astype(np.float32)
+    return np.where(over, down, near)
 
 
 def _run(host, kind: str, n: int, period, storage: str, exclusive, reverse) -> Result:
@@ -39,7 +66,7 @@ def _run(host, kind: str, n: int, period, storage: str, exclusive, reverse) -> R
     spec = dict(exclusive=exclusive, reverse=reverse, period=None if p32 is None else float(p32))
     out, rec = page.run(x, op="patched" if p32 is None else "wrapped", **spec)
     base, base_rec = page.run(x, op="stock", **spec)
-    xs = as_stored(x, storage)
+    xs, rounding = held(page, x)
     ref = cumsum.reference(xs, exclusive=exclusive, reverse=reverse, period=p32)
     ref32 = cumsum.reference(x, exclusive=exclusive, reverse=reverse, period=p32)
     return Result(
@@ -51,7 +78,7 @@ def _run(host, kind: str, n: int, period, storage: str, exclusive, reverse) -> R
         baseline_error=cumsum.error(base, ref, xs, p32),
         baseline_passes=base_rec["passes"],
         baseline_seconds=base_rec["ms"] / 1e3,
-        extra={"input_error": cumsum.error(ref, ref32, x, p32)},
+        extra={"input_error": cumsum.error(ref, ref32, x, p32), "input_rounding": rounding},
     )
 
 
