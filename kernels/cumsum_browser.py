@@ -8,11 +8,10 @@ graph wraps its phase), recorded but never held to a budget.
 
 TF.js float16 mode keeps every tensor in float16, uploads included: the kernel's input is
 x converted to float16 by the driver (:func:`held` reads it back). The reference is computed
-from that input (as on the moderngl
-harness it is from the float32 upload), so the suite measures the kernel, not the input
-rounding; ``extra["input_error"]`` records what the rounding alone costs against the
-float32 input. ``passes`` counts every WebGL program TF.js ran in the call (upload and
-readback conversions included, for both implementations alike).
+from that input (as on the moderngl harness it is from the float32 upload), so the suite
+measures the kernel, not the input rounding; ``extra["input_error"]`` records what the
+rounding alone costs against the float32 input. ``passes`` counts every WebGL program TF.js
+ran in the call (upload and readback conversions included, for both implementations alike).
 """
 
 from __future__ import annotations
