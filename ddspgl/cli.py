@@ -32,7 +32,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_precision(args) -> int:
-    from .harness import precision
+    from .tools import precision
 
     if args.backend == "browser":
         return _precision_browser(args)
@@ -55,7 +55,7 @@ def cmd_precision(args) -> int:
 
 
 def _browser_host(args):
-    from .harness import browser
+    from .tools import browser
 
     try:
         return browser.BrowserHost(angle=args.angle or "swiftshader")
@@ -65,7 +65,7 @@ def _browser_host(args):
 
 def _precision_browser(args) -> int:
     """The cumsum suite through the TF.js bundle in headless Chromium, both TF.js modes."""
-    from .harness import precision
+    from .tools import precision
     from .kernels import cumsum_browser
 
     if args.kernel and set(args.kernel) != {"cumsum"}:
@@ -90,7 +90,7 @@ def _bench_browser(args) -> int:
     """The cumsum benchmark in headless Chromium, both TF.js modes, as bench JSON."""
     import json
 
-    from .harness import bench_report, browser
+    from .tools import bench_report, browser
 
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
@@ -116,7 +116,7 @@ def _bench_browser(args) -> int:
 
 
 def cmd_bundle(args) -> int:
-    from .harness import emit
+    from .tools import emit
 
     for path in emit.emit(args.output):
         print(f"wrote {path}", file=sys.stderr)
@@ -129,7 +129,7 @@ def cmd_bench(args) -> int:
     import pytest
 
     from .harness import default_context
-    from .harness.precision import renderer_slug
+    from .tools.precision import renderer_slug
 
     if args.backend == "browser":
         return _bench_browser(args)
@@ -163,8 +163,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_memory(args) -> int:
-    from .harness import memory
-    from .harness.precision import renderer_slug
+    from .tools import memory
+    from .tools.precision import renderer_slug
 
     if args.backend == "browser":
         return _memory_browser(args)
@@ -187,7 +187,7 @@ def cmd_memory(args) -> int:
 
 def _memory_browser(args) -> int:
     """Peak tf.memory() of the stock-op synth and ddspgl's, in headless Chromium."""
-    from .harness import browser, memory
+    from .tools import browser, memory
 
     n_samples = memory.LENGTHS[0]
     with _browser_host(args) as host:
@@ -206,7 +206,7 @@ def _memory_browser(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .harness import bench_report
+    from .tools import bench_report
 
     path = bench_report.write(Path(args.root))
     print(f"wrote {path}", file=sys.stderr)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..harness.precision import Case, Result
+from .suite import Case, Result
 from . import cumsum, cumsum_suite
 
 # 2^22 samples take minutes per case on a software renderer; the GL suite covers them.

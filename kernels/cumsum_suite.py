@@ -14,7 +14,7 @@ from functools import cache, partial
 import numpy as np
 
 from ..harness.context import Context
-from ..harness.precision import Case, Result, timed
+from .suite import Case, Result, timed
 from . import cumsum, tfjs_cumsum
 
 SAMPLE_RATE = 16000.0

@@ -16,7 +16,7 @@ from functools import cache, partial
 import numpy as np
 
 from ..harness.context import Context
-from ..harness.precision import Case, Result, timed
+from .suite import Case, Result, timed
 from . import harmonic, harmonic_opchain
 
 BLOCKS = 16

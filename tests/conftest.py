@@ -47,7 +47,7 @@ def fresh_ctx():
 def host(model_dir):
     """One headless browser per browser-test module, serving that module's `model_dir`;
     no page may log an error."""
-    from ddspgl.harness import browser
+    from ddspgl.tools import browser
 
     with browser.BrowserHost(extra=model_dir) as h:
         yield h

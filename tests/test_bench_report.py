@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from ddspgl.harness import bench_report
+from ddspgl.tools import bench_report
 from paths import ROOT
 
 COMMITTED = sorted((ROOT / bench_report.BENCH_DIR).glob("*.json"))

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from ddspgl import cli
-from ddspgl.harness import memory, pipeline
+from ddspgl.harness import pipeline
+from ddspgl.tools import memory
 from ddspgl.harness.context import layout
 from paths import ROOT
 

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ddspgl.harness import default_context
-from ddspgl.harness.precision import renderer_slug
+from ddspgl.tools.precision import renderer_slug
 
 FULL = os.environ.get("DDSPGL_BENCH", "quick") == "full"
 ROUNDS = 7 if FULL else 3

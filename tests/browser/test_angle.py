@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from ddspgl import cli
-from ddspgl.harness import browser
+from ddspgl.tools import browser
 from ddspgl.kernels import cumsum_browser
 
 if browser.chromium_path() is None:
@@ -63,7 +63,7 @@ def _host_error(env: dict) -> str:
     """The error of BrowserHost(angle="egl") in a child process with `env` added (a second
     Playwright cannot start beside the module's host)."""
     script = (
-        "from ddspgl.harness import browser\n"
+        "from ddspgl.tools import browser\n"
         "try:\n"
         "    browser.BrowserHost(angle='egl', storages=('float32',)).close()\n"
         "except browser.BrowserUnavailable as exc:\n"

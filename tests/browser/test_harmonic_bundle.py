@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from ddspgl.harness import browser, emit
+from ddspgl.tools import browser, emit
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite
 from graph_model import save_graph_model

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from ddspgl.harness import bench_report, browser, emit
+from ddspgl.tools import bench_report, browser, emit
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser
 from graph_model import save_graph_model

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from ddsp_models import FRAMES, HOP, HOP_ANGULAR, N_BROADCAST, K, broadcast_constants
-from ddspgl.harness import browser
+from ddspgl.tools import browser
 from ddspgl.kernels import cumsum
 
 if browser.missing():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ddspgl.harness import precision
+from ddspgl.tools import precision
 from paths import ROOT
 
 CASES = precision.all_cases()

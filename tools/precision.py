@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .context import Context
+from ..harness.context import Context
+from ..kernels import manifest
+from ..kernels.suite import Case, Result
 
 REPORT_DIR = Path("reports") / "precision"
 # Errors below one float32 rounding of the unit are not told apart by the regression
@@ -27,57 +29,11 @@ REGRESSION_FLOOR = 2.0**-24
 REGRESSION_FACTOR = 2.0
 
 
-@dataclass
-class Result:
-    error: float  # ddspgl's error, in `unit`
-    budget: float  # derived bound on `error`
-    unit: str  # what error is measured in, e.g. "period", "sum|x|", "max|ref|"
-    passes: int  # render passes ddspgl issued
-    seconds: float  # wall time of the ddspgl call (upload, passes, readback)
-    baseline_error: float | None = None
-    baseline_passes: int | None = None
-    baseline_seconds: float | None = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error <= self.budget
-
-
-@dataclass(frozen=True)
-class Case:
-    kernel: str  # e.g. "cumsum"
-    id: str  # unique and readable, used as the pytest id and the report key
-    storage: str  # "float16" or "float32"
-    n: int  # length: the x axis of the report plot
-    series: str  # the report plot's series (one line per series and storage)
-    run: Callable[[Context], Result] = field(compare=False, repr=False)
-    slow: bool = False  # long inputs: marked for pytest
-
-
-def _suites() -> dict[str, Callable[[bool], list[Case]]]:
-    from ..kernels import cumsum_suite, harmonic_suite
-
-    return {"cumsum": cumsum_suite.cases, "harmonic": harmonic_suite.cases}
-
-
 def all_cases(quick: bool = False, kernels: Iterable[str] | None = None) -> list[Case]:
-    suites = _suites()
-    names = list(kernels) if kernels else list(suites)
-    unknown = set(names) - set(suites)
-    if unknown:
-        raise ValueError(f"kernels: unknown {sorted(unknown)}; known: {sorted(suites)}")
-    return [case for name in names for case in suites[name](quick)]
-
-
-def timed(ctx: Context, fn: Callable, *args, **kwargs):
-    """(result, render passes, seconds) of one kernel call on `ctx`."""
-    before = ctx.counters.passes
-    ctx.finish()
-    start = time.perf_counter()
-    out = fn(*args, ctx=ctx, **kwargs)
-    seconds = time.perf_counter() - start
-    return out, ctx.counters.passes - before, seconds
+    """Every case of the named kernels' suites (all kernels in the manifest by default)."""
+    names = list(kernels) if kernels else [k.name for k in manifest.KERNELS]
+    entries = [manifest.get(name) for name in names]
+    return [case for entry in entries for case in entry.suite(quick)]
 
 
 def renderer_slug(renderer: str) -> str:

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import pipeline
-from .context import STORAGES, Context
+from ..harness import pipeline
+from ..harness.context import STORAGES, Context
+from ..kernels import harmonic, harmonic_opchain
 
 SAMPLE_RATE = 16000
 FRAME_RATE = 250
@@ -57,8 +58,6 @@ def controls(n_samples: int, seed: int = 0):
 
 def graph(name: str, n_samples: int, storage: str) -> tuple[pipeline.Graph, str]:
     """(graph, audio output value) of synthesizing `n_samples` with graph `name`."""
-    from ..kernels import harmonic, harmonic_opchain
-
     f0, amp, dist, sr32, _, shape = harmonic.check(
         *controls(n_samples), sample_rate=SAMPLE_RATE, n_samples=n_samples, add_endpoint=True
     )

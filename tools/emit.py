@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..kernels import _inputs, cumsum, harmonic
-from .shader import resolve
+from ..harness.shader import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 JS_SRC = ROOT / "js" / "src"
