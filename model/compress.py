@@ -45,6 +45,7 @@ from .graph import (
     input_node,
     prune,
     rename_input,
+    topological_order,
     unique_name,
 )
 
@@ -110,24 +111,16 @@ def _static_placeholders(model: Model) -> dict[str, tuple[tuple[int, ...], str]]
 
 
 def _depends(model: Model) -> dict[str, frozenset[str]]:
-    """Node -> the Placeholders it needs (through data and control inputs)."""
+    """Node -> the Placeholders it needs (through data and control inputs), in one pass
+    over the nodes in topological order."""
     nodes = model.node_map()
     memo: dict[str, frozenset[str]] = {}
-    for root in nodes:
-        stack = [root]
-        while stack:
-            name = stack[-1]
-            if name in memo:
-                stack.pop()
-                continue
-            ins = [input_node(i) for i in nodes[name].get("input", [])]
-            todo = [i for i in ins if i not in memo]
-            if todo:
-                stack.extend(todo)
-                continue
-            own = {name} if nodes[name]["op"] == "Placeholder" else set()
-            memo[name] = frozenset(own.union(*(memo[i] for i in ins)))
-            stack.pop()
+    for name in topological_order(model.nodes):
+        # An input over a while loop's back edge comes later in the order: it is left out,
+        # which can only keep a constant from becoming a ZerosLike / OnesLike.
+        ins = [memo.get(input_node(i), frozenset()) for i in nodes[name].get("input", [])]
+        own = {name} if nodes[name]["op"] == "Placeholder" else set()
+        memo[name] = frozenset(own.union(*ins))
     return memo
 
 
@@ -275,7 +268,9 @@ def dedup(model: Model, outputs: set[str]) -> list[Change]:
 
 
 def compress(model: Model, *, min_bytes: int = MIN_BYTES) -> tuple[Model, list[Change]]:
-    """A rewritten copy of `model` and the list of what changed (empty: nothing to do)."""
+    """A rewritten copy of `model` and the list of what changed (empty: nothing to do).
+    A model that is not a well-formed graph model is a ModelError (:meth:`Model.check`)."""
+    model.check()
     out = model.copy()
     outputs = model.outputs()
     rewriter = _Rewriter(out, min_bytes)

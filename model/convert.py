@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import compress as compress_mod
 from . import fuse as fuse_mod
-from .graph import Model, ModelError, copy_files, load, save, sizes
+from .graph import Model, ModelError, check_output, copy_files, load, save, sizes
 
 _CHILD = (
     "import sys\n"
@@ -77,6 +77,7 @@ def write(model: Model, original: Model, out) -> list[Path]:
 
 
 def compress_folder(src, out, *, min_bytes: int = compress_mod.MIN_BYTES) -> Result:
+    check_output(out)
     model = load(src)
     new, changes = compress_mod.compress(model, min_bytes=min_bytes)
     res = Result(changes=changes)
@@ -86,6 +87,7 @@ def compress_folder(src, out, *, min_bytes: int = compress_mod.MIN_BYTES) -> Res
 
 
 def fuse_folder(src, out) -> Result:
+    check_output(out)
     model = load(src)
     new, report = fuse_mod.fuse(model)
     res = Result(matches=report)
@@ -105,9 +107,7 @@ def convert(
     fuse: bool = True,
 ) -> Result:
     """SavedModel -> TF.js graph model -> compressed -> fused, into `out`."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ModelError(f"{out}: exists and is not an empty folder; not overwriting it")
+    out = check_output(out)
     res = Result()
     with tempfile.TemporaryDirectory(prefix="ddspgl-convert-") as tmp:
         stage = Path(tmp) / "converted"

@@ -37,7 +37,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .graph import Model, Weight, const_array, const_node, input_node, prune, unique_name
+from .graph import (
+    Model,
+    Weight,
+    const_array,
+    const_node,
+    input_node,
+    prune,
+    topological_order,
+    unique_name,
+)
 
 OP = "WrappedCumsum"
 PERIOD_MIN, PERIOD_MAX = 2.0**-100, 2.0**100  # checkPeriod in js/src/ddspgl.js
@@ -91,6 +100,11 @@ class _Graph:
         self.outputs = model.outputs()
         self.taken = set(self.nodes) | set(model.weights)
         self._ranks: dict[str, int | None] = {}
+        for name in topological_order(model.nodes):  # inputs' ranks first: no recursion
+            try:
+                self._ranks[name] = self._rank_of(name)
+            except (IndexError, ValueError):  # not the inputs TF gives the op: unknown
+                self._ranks[name] = None
 
     def node(self, name: str) -> dict | None:
         return self.nodes.get(input_node(name))
@@ -104,7 +118,7 @@ class _Graph:
         return [i for i in self.node(name).get("input", []) if not i.startswith("^")]
 
     def array(self, name: str) -> np.ndarray | None:
-        return const_array(self.model, name)
+        return const_array(self.model, name, self.nodes)
 
     def ints(self, name: str) -> list[int] | None:
         a = self.array(name)
@@ -137,15 +151,13 @@ class _Graph:
 
     def rank(self, name: str) -> int | None:
         """The static rank of `name`'s output where the graph says it, else None."""
-        key = input_node(name)
-        if key in self._ranks:
-            return self._ranks[key]
-        self._ranks[key] = None  # cycles (none in a GraphDef) and depth end here
-        n = self.nodes.get(key)
+        return self._ranks.get(input_node(name))
+
+    def _rank_of(self, key: str) -> int | None:
+        """Node `key`'s rank from its inputs' (known, or None past a loop's back edge)."""
+        n = self.nodes[key]
         r = None
-        if n is None:
-            pass
-        elif n["op"] == "Placeholder":
+        if n["op"] == "Placeholder":
             shape = n.get("attr", {}).get("shape", {}).get("shape")
             if isinstance(shape, dict) and not shape.get("unknownRank"):
                 r = len(shape.get("dim", []))
@@ -165,7 +177,6 @@ class _Graph:
         elif n["op"] in BINARY:
             a, b = (self.rank(i) for i in self.inputs(key)[:2])
             r = None if a is None or b is None else max(a, b)
-        self._ranks[key] = r
         return r
 
     def _slice_rank(self, name: str) -> int | None:
@@ -381,7 +392,9 @@ def _angular(g: _Graph, r_out: str):
 
 
 def fuse(model: Model) -> tuple[Model, list[Match | Miss]]:
-    """A rewritten copy of `model` and what was fused or left (no Match: unchanged)."""
+    """A rewritten copy of `model` and what was fused or left (no Match: unchanged).
+    A model that is not a well-formed graph model is a ModelError (:meth:`Model.check`)."""
+    model.check()
     out = model.copy()
     outputs = model.outputs()
     g = _Graph(out)
@@ -395,7 +408,7 @@ def fuse(model: Model) -> tuple[Model, list[Match | Miss]]:
                 continue
             try:
                 found = finder(g, name)
-            except IndexError:  # an op with fewer inputs than TF gives it: not a match
+            except (IndexError, ValueError):  # not the inputs TF gives the op: no match
                 found = None
             if found is None:
                 continue
