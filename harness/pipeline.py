@@ -443,14 +443,15 @@ def execute(ctx: Context, graph: Graph, policy: str = "early", *, pool: Pool | N
     """
     if pool is not None and pool.ctx is not ctx:
         raise ValueError("pool: belongs to another context")
-    own_pool = policy == "pool" and pool is None
-    if own_pool:
-        pool = Pool(ctx)
-    try:
-        return _execute(ctx, graph, policy, pool)
-    finally:
+    with ctx:  # current on this thread, once, for the whole run
+        own_pool = policy == "pool" and pool is None
         if own_pool:
-            pool.close()
+            pool = Pool(ctx)
+        try:
+            return _execute(ctx, graph, policy, pool)
+        finally:
+            if own_pool:
+                pool.close()
 
 
 def _execute(ctx: Context, graph: Graph, policy: str, pool: Pool | None) -> Run:

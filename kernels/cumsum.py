@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..harness import pipeline
-from ..harness.context import Context, Texture, default_context
+from ..harness.context import Context, Texture
 from . import _inputs
 
 NAME = "cumsum"
@@ -134,16 +134,6 @@ class Modulus:
         }
 
 
-def _float16_limit(rows: np.ndarray, reverse: bool) -> None:
-    sums = np.cumsum(rows[:, ::-1] if reverse else rows, axis=-1, dtype=np.float64)
-    peak = float(np.abs(sums).max())
-    if peak > 65504.0:
-        raise ValueError(
-            f"x: the cumsum reaches {peak:g}, beyond float16's largest finite value 65504; "
-            "use storage='float32' or a period"
-        )
-
-
 def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16", ctx=None):
     """Cumulative sum along the last axis, wrapped modulo `period` before every write.
 
@@ -162,11 +152,11 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
     """
     rows, shape = _inputs.as_rows(x)
     _inputs.check_storage(storage)
-    p32 = _inputs.as_period(period)
-    ctx = ctx or default_context()
+    p32 = _inputs.as_period(period, storage)
+    ctx = _inputs.as_context(ctx)
     _inputs.check_fits(ctx, rows)
-    if p32 is None and storage == "float16":
-        _float16_limit(rows, reverse)
+    if p32 is None:
+        _inputs.check_plain_sum(rows, reverse, storage)
     modulus = Modulus.periodic(p32) if p32 is not None else Modulus.plain(rows)
     out = run(ctx, rows, modulus, exclusive=exclusive, reverse=reverse, storage=storage)
     return out.reshape(shape)

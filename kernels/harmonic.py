@@ -83,9 +83,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..harness import pipeline
-from ..harness.context import Context, default_context
+from ..harness.context import Context
 from . import _inputs, cumsum
 
 NAME = "harmonic"
@@ -130,25 +131,38 @@ class Shape:
 
 
 def check(
-    f0_hz,
-    amplitude,
-    harmonic_distribution,
+    f0_hz: ArrayLike,
+    amplitude: ArrayLike,
+    harmonic_distribution: ArrayLike,
     *,
-    sample_rate,
-    n_samples,
-    add_endpoint=True,
-    initial_phase=None,
-):
-    """Validated float32 inputs, the float32 sample rate and the :class:`Shape`."""
+    sample_rate: float,
+    n_samples: int,
+    add_endpoint: bool = True,
+    initial_phase: ArrayLike | None = None,
+    normalize: bool | None = None,
+    storage: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.float32, np.ndarray | None, Shape]:
+    """Validated float32 inputs, the float32 sample rate and the :class:`Shape`.
+
+    With `storage` (and `normalize`) given, also the limits of that storage format
+    (:func:`check_limits`): what a kernel call needs; the float64 reference does not.
+    """
     f0 = _array(f0_hz, "f0_hz", 2)
     amp = _array(amplitude, "amplitude", 2)
     dist = _array(harmonic_distribution, "harmonic_distribution", 3)
+    if isinstance(sample_rate, bool):
+        raise ValueError(f"sample_rate: must be a number, got {sample_rate!r}")
     try:
         sr = float(sample_rate)
     except (TypeError, ValueError):
         raise ValueError(f"sample_rate: must be a number, got {sample_rate!r}") from None
     if not math.isfinite(sr) or sr <= 0:
         raise ValueError(f"sample_rate: must be finite and > 0, got {sample_rate!r}")
+    if not _inputs.FLOAT32_TINY <= sr <= _inputs.FLOAT32_MAX:
+        raise ValueError(
+            f"sample_rate: must be a normal float32 in [2^-126, {_inputs.FLOAT32_MAX:g}], "
+            f"got {sample_rate!r}"
+        )
     sr32 = np.float32(sr)
     if amp.shape != f0.shape:
         raise ValueError(f"amplitude: shape {amp.shape} does not match f0_hz {f0.shape}")
@@ -181,10 +195,99 @@ def check(
                 f"initial_phase: expected a float array [batch, K] = {(batch, k)}, "
                 f"got {phase0.dtype} {phase0.shape}"
             )
-        if not np.isfinite(phase0).all():
-            raise ValueError("initial_phase: contains NaN or Inf")
-        phase0 = phase0.astype(np.float32)
+        phase0 = _inputs.finite_float32(phase0, "initial_phase")
+    if storage is not None:
+        _inputs.check_storage(storage)
+        check_limits(f0, amp, dist, sr32, normalize=bool(normalize), storage=storage)
     return f0, amp, dist, sr32, phase0, Shape(batch, frames, k, n, hop, bool(add_endpoint))
+
+
+# Limits of the amplitudes, per frame (host float64 over the float32 inputs):
+# - The output is a sum of K <= 128 terms A_k sin(.), so |y| <= S = sum_k A_k of the
+#   nearer frame (the crossfade is convex), plus the kernel's own error S * EPS_SAMPLE:
+#   S * (1 + EPS_SAMPLE) must not exceed the storage's largest finite value.
+# - The gain pass (harmonic_gain.frag) keeps a gain's exponent apart and zeroes subnormal
+#   gains, so a nonzero gain (amplitude / distribution sum, or the amplitude) must lie in
+#   [2^-126, float32 max]; its float32 sum of the distribution takes at most 127
+#   roundings of 2^-24 (< 2^-17 relative), so that sum must stay below float32 max / (1 +
+#   2^-17).
+# - A GPU may flush subnormal values to zero: a distribution entry or a term A_k sin(.)
+#   below 2^-126, at most 128 per sample, costs < 2^-119. That is inside the amplitude
+#   term 2^-20 * S of the error analysis (item 4) when S >= 2^-99, and likewise for the
+#   distribution's sum: both must be zero or at least 2^-99.
+SMALLEST_SUM = 2.0**-99
+_SUM_ROUNDING = 2.0**-17
+
+
+def _first(mask: np.ndarray) -> str:
+    b, i = (int(v) for v in np.argwhere(mask)[0])
+    return f"batch {b}, frame {i}"
+
+
+def check_limits(
+    f0: np.ndarray,
+    amp: np.ndarray,
+    dist: np.ndarray,
+    sr32: np.float32,
+    *,
+    normalize: bool,
+    storage: str,
+) -> None:
+    """Refuse amplitudes whose output or gains `storage` (or float32) cannot hold."""
+    d = dist.astype(np.float64)
+    a = amp.astype(np.float64)
+    top = _inputs.STORAGE_MAX[storage]
+    if (d.sum(axis=-1) * (1 + _SUM_ROUNDING) > _inputs.FLOAT32_MAX).any():
+        where = _first(d.sum(axis=-1) * (1 + _SUM_ROUNDING) > _inputs.FLOAT32_MAX)
+        raise ValueError(
+            f"harmonic_distribution: its sum over harmonics ({where}) is beyond float32's "
+            f"range ({_inputs.FLOAT32_MAX:g}); scale it down"
+        )
+    if normalize:
+        k = np.arange(1, d.shape[-1] + 1)
+        above = f0.astype(np.float64)[..., None] * k >= float(sr32) / 2.0
+        dsum = np.where(above, 0.0, d).sum(axis=-1)  # the kept harmonics, as normalised
+        scale = np.where(dsum > 0, a, 0.0)
+        gain = np.divide(a, dsum, out=np.zeros_like(a), where=dsum > 0)
+        gain_name = "amplitude / the sum of harmonic_distribution below Nyquist"
+        sum_name = "harmonic_distribution: a frame's sum over harmonics below Nyquist"
+        scale_name = "amplitude"
+    else:
+        dsum = d.sum(axis=-1)
+        scale = a * dsum
+        gain = a
+        gain_name = "amplitude"
+        sum_name = "harmonic_distribution: a frame's sum over harmonics"
+        scale_name = "amplitude * the sum of harmonic_distribution"
+    tiny = (dsum > 0) & (dsum < SMALLEST_SUM)
+    if tiny.any():
+        raise ValueError(
+            f"{sum_name} ({_first(tiny)}) is {float(dsum[tiny][0]):g}, below 2^-99: GPUs may "
+            "flush its subnormal parts to zero; scale it up (normalize=True ignores its scale)"
+        )
+    bad_gain = (gain != 0) & ((gain < _inputs.FLOAT32_TINY) | (gain > _inputs.FLOAT32_MAX))
+    if bad_gain.any():
+        value = float(gain[bad_gain][0])
+        raise ValueError(
+            f"{gain_name} ({_first(bad_gain)}) is {value:g}: a nonzero frame gain must be a "
+            f"normal float32 in [2^-126, {_inputs.FLOAT32_MAX:g}] (the gain pass zeroes "
+            "subnormal gains)"
+        )
+    small = (scale > 0) & (scale < SMALLEST_SUM)
+    if small.any():
+        raise ValueError(
+            f"{scale_name} ({_first(small)}) is {float(scale[small][0]):g}, below 2^-99: the "
+            "output's terms would be subnormal numbers, which GPUs may flush to zero"
+        )
+    big = scale * (1 + EPS_SAMPLE) > top
+    if big.any():
+        limit = "65504" if storage == "float16" else f"{top:g}"
+        advice = "; use storage='float32'" if storage == "float16" else ""
+        raise ValueError(
+            f"{scale_name} ({_first(big)}) is {float(scale[big][0]):g}: the output can reach "
+            f"that, beyond {storage}'s largest finite value {limit} "
+            f"(storage={storage!r}){advice}"
+        )
 
 
 def phase_modulus(sample_rate: np.float32, hop: int) -> cumsum.Modulus:
@@ -251,6 +354,7 @@ def harmonic_synth(
     Returns:
         float32 [batch, n_samples] audio, or (audio, final_phase).
     """
+    _inputs.check_storage(storage)
     f0, amp, dist, sr32, phase0, shape = check(
         f0_hz,
         amplitude,
@@ -259,9 +363,10 @@ def harmonic_synth(
         n_samples=n_samples,
         add_endpoint=add_endpoint,
         initial_phase=initial_phase,
+        normalize=normalize,
+        storage=storage,
     )
-    _inputs.check_storage(storage)
-    ctx = ctx or default_context()
+    ctx = _inputs.as_context(ctx)
     for name, elements in (
         ("n_samples", shape.batch * shape.n_samples),
         ("harmonic_distribution", dist.size),
@@ -316,8 +421,10 @@ def graph(f0, amp, dist, sr32, phase0, shape: Shape, modulus, *, normalize, stor
     """
     b, frames, k = shape.batch, shape.frames, shape.harmonics
     k4 = -(-k // 4)
-    uniforms = modulus.uniforms()
-    common = {"HOP": shape.hop, "FRAMES": frames}
+    # Sizes are uniforms (the TF.js bundle passes the same names as defines), so the
+    # programs depend on the variant, never on the lengths.
+    sizes = {"HOP": ("int", shape.hop), "FRAMES": ("int", frames)}
+    uniforms = modulus.uniforms() | sizes
     g = pipeline.Graph(NAME)
     f0_in = g.upload("f0", f0)
     increments = g.run(
@@ -326,7 +433,6 @@ def graph(f0, amp, dist, sr32, phase0, shape: Shape, modulus, *, normalize, stor
         g.texture("increments", b, frames, 4, storage),
         label="frame increments",
         uniforms=uniforms,
-        defines=common,
     )
     prefix = cumsum.scan_graph(
         g,
@@ -342,14 +448,14 @@ def graph(f0, amp, dist, sr32, phase0, shape: Shape, modulus, *, normalize, stor
     packed[:, :k] = dist.reshape(b * frames, k)
     dist_in = g.upload("dist", packed.reshape(b * frames, k4, 4))
     nyquist = ("float", float(sr32) / 2.0)
-    kdefs = {"HARMONIC_K": k, "HARMONIC_K4": k4}
+    ksizes = {"HARMONIC_K": ("int", k), "HARMONIC_K4": ("int", k4)}
     gain = g.run(
         BODY_GAIN,
         {"f0": f0_in, "amplitude": g.upload("amplitude", amp), "dist": dist_in},
         g.texture("gain", b, frames, 4, storage),
         label="frame gains",
-        uniforms={"nyquist": nyquist},
-        defines=common | kdefs | {"HARMONIC_NORMALIZE": int(bool(normalize))},
+        uniforms=sizes | ksizes | {"nyquist": nyquist},
+        defines={"HARMONIC_NORMALIZE": int(bool(normalize))},
     )
     inputs = {"f0": f0_in, "prefix": prefix, "gain": gain, "dist": dist_in}
     if phase0 is not None:
@@ -362,10 +468,9 @@ def graph(f0, amp, dist, sr32, phase0, shape: Shape, modulus, *, normalize, stor
         g.texture("audio", b, shape.n_samples, 1, storage),
         label="harmonic synth",
         uniforms=uniforms
+        | ksizes
         | {"nyquist": nyquist, "invModulus": ("float", float(np.float32(1.0 / modulus.p)))},
-        defines=common
-        | kdefs
-        | {
+        defines={
             "HARMONIC_INITIAL": int(phase0 is not None),
             "HARMONIC_ROUND_F16": int(storage == "float16"),
         },

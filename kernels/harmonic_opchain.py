@@ -19,7 +19,6 @@ import math
 import numpy as np
 
 from ..harness import pipeline
-from ..harness.context import default_context
 from . import _inputs, harmonic, tfjs_cumsum
 
 NAME = "harmonic_opchain"
@@ -45,6 +44,7 @@ def harmonic_synth(
     ctx=None,
 ):
     """Same contract as :func:`ddspgl.harmonic_synth` (no phase state), TF.js's way."""
+    _inputs.check_storage(storage)
     f0, amp, dist, sr32, _, shape = harmonic.check(
         f0_hz,
         amplitude,
@@ -52,9 +52,10 @@ def harmonic_synth(
         sample_rate=sample_rate,
         n_samples=n_samples,
         add_endpoint=add_endpoint,
+        normalize=normalize,
+        storage=storage,
     )
-    _inputs.check_storage(storage)
-    ctx = ctx or default_context()
+    ctx = _inputs.as_context(ctx)
     rows = shape.batch * shape.harmonics
     if rows * shape.n_samples > ctx.max_elements:
         raise ValueError(
@@ -72,7 +73,8 @@ def graph(f0, amp, dist, sr32, shape: harmonic.Shape, *, normalize, storage):
     b, frames, k = shape.batch, shape.frames, shape.harmonics
     rows, n = b * k, shape.n_samples
     k4 = -(-k // 4)
-    common = {"HOP": shape.hop, "FRAMES": frames, "HARMONIC_K": k}
+    # Sizes are uniforms: the programs depend on the variant, never on the lengths.
+    common = {"HOP": ("int", shape.hop), "FRAMES": ("int", frames), "HARMONIC_K": ("int", k)}
     sr = ("float", float(sr32))
     g = pipeline.Graph(NAME)
     f0_in = g.upload("f0", f0)
@@ -87,24 +89,24 @@ def graph(f0, amp, dist, sr32, shape: harmonic.Shape, *, normalize, storage):
         },
         g.texture("gain", b, frames, 4, storage),
         label="frame gains",
-        uniforms={"nyquist": ("float", float(sr32) / 2.0)},
-        defines=common | {"HARMONIC_K4": k4, "HARMONIC_NORMALIZE": int(bool(normalize))},
+        uniforms=common | {"HARMONIC_K4": ("int", k4), "nyquist": ("float", float(sr32) / 2.0)},
+        defines={"HARMONIC_NORMALIZE": int(bool(normalize))},
     )
     omega = g.run(
         BODY_ENVELOPE,
         {"f0": f0_in},
         g.texture("omega", rows, n, 1, storage),
         label="upsample frequencies",
-        uniforms={"sampleRate": sr},
-        defines=common | {"OPCHAIN_OMEGA": 1},
+        uniforms=common | {"sampleRate": sr},
+        defines={"OPCHAIN_OMEGA": 1},
     )
     env = g.run(
         BODY_ENVELOPE,
         {"f0": f0_in, "gain": gain, "dist": g.upload("dist_flat", dist.reshape(b * frames, k))},
         g.texture("envelope", rows, n, 1, storage),
         label="upsample amplitudes",
-        uniforms={"sampleRate": sr},
-        defines=common | {"OPCHAIN_OMEGA": 0},
+        uniforms=common | {"sampleRate": sr},
+        defines={"OPCHAIN_OMEGA": 0},
     )
     phase = tfjs_cumsum.scan_graph(
         g, omega, None, exclusive=False, reverse=False, storage=storage, label="phase cumsum"
@@ -120,7 +122,7 @@ def graph(f0, amp, dist, sr32, shape: harmonic.Shape, *, normalize, storage):
         {"wave": wave},
         g.texture("audio", b, n, 1, storage),
         label="sum harmonics",
-        defines={"HARMONIC_K": k},
+        uniforms={"HARMONIC_K": ("int", k)},
     )
     g.output(audio)
     return g, audio

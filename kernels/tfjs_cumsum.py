@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ..harness import pipeline
-from ..harness.context import Context, Texture, default_context
+from ..harness.context import Context, Texture
 from . import _inputs
 
 NAME = "tfjs_cumsum"
@@ -34,8 +34,8 @@ def cumsum(x, *, exclusive=False, reverse=False, period=None, storage="float16",
     """Same contract as :func:`ddspgl.cumsum`, computed the way TF.js 4.22 does."""
     rows, shape = _inputs.as_rows(x)
     _inputs.check_storage(storage)
-    p32 = _inputs.as_period(period)
-    ctx = ctx or default_context()
+    p32 = _inputs.as_period(period, storage)
+    ctx = _inputs.as_context(ctx)
     _inputs.check_fits(ctx, rows)
     return run(ctx, rows, p32, exclusive=exclusive, reverse=reverse, storage=storage).reshape(shape)
 
@@ -71,7 +71,9 @@ def scan_graph(
     itself when there is no pass). Each pass's input dies once the next pass has read it.
     """
     n_rows, n = g.values[x].rows, g.values[x].cols
-    defines = {"TFJS_CUM_LENGTH": n, "TFJS_CUM_REVERSE": int(bool(reverse))}
+    # The length is a uniform: the programs depend on the variant, never on n.
+    length = {"TFJS_CUM_LENGTH": ("int", n)}
+    defines = {"TFJS_CUM_REVERSE": int(bool(reverse))}
     steps = [(0, i) for i in range(math.ceil(math.log2(n)))] + ([(1, 0)] if exclusive else [])
     result = x
     for shift, index in steps:
@@ -81,7 +83,7 @@ def scan_graph(
             {"x": result},
             out,
             label=f"{label} {'shift' if shift else f'pass {index + 1}'}",
-            uniforms={"index": ("float", float(index))},
+            uniforms=length | {"index": ("float", float(index))},
             defines=defines | {"TFJS_CUM_SHIFT": shift},
         )
     if period is not None:

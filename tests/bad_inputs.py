@@ -1,0 +1,271 @@
+"""Bad inputs and the errors they must raise: one table for every host of the kernels.
+
+Data only, and JSON-able (``json.dumps(CASES)`` is strict JSON), so that every runner
+reads the same cases: ``tests/test_bad_inputs.py`` runs them through the Python API
+(``ddspgl.cumsum``, ``ddspgl.harmonic_synth``), and a runner for the TF.js bundle runs
+them through ``wrappedCumsum`` and ``harmonicSynth`` in the browser.
+
+Each case is a dict:
+
+``id``
+    a unique readable name.
+``op``
+    ``"cumsum"`` or ``"harmonic_synth"``.
+``args``
+    positional arguments: for cumsum ``[x]``, for harmonic_synth ``[f0_hz, amplitude,
+    harmonic_distribution]``.
+``kwargs``
+    keyword arguments by their Python names (snake_case: ``period``, ``storage``,
+    ``sample_rate``, ``n_samples``, ``initial_phase`` ...). A JS runner maps them to the
+    bundle's options (camelCase), and ``storage`` to the TF.js mode (float16 forced with
+    ``WEBGL_FORCE_F16_TEXTURES``, or float32).
+``arg``
+    the argument the error names: a Python message starts with it.
+``match``
+    substrings the message must also contain (the limit, the storage), matched
+    case-insensitively.
+``hosts``
+    the runners the case applies to: ``"python"``, ``"bundle"`` (``ctx`` exists only in
+    Python, and a bundle checks only what it can see without a readback).
+
+Values that strict JSON lacks are encoded, and a runner decodes them before the call:
+
+- the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` stand for those numbers
+  wherever a number may stand;
+- ``{"fill": v, "shape": [d0, d1, ...]}`` stands for an array of that shape filled with v
+  (v itself may be an encoded number);
+- ``{"values": [...], "dtype": "float64"}`` stands for the array of those numbers held
+  as float64 in Python (a JS runner passes the numbers as they are).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fill(value: Any, *shape: int) -> dict[str, Any]:
+    return {"fill": value, "shape": list(shape)}
+
+
+# Controls that pass every check: 10 frames, 4 harmonics, hop 64.
+F0 = _fill(220.0, 1, 10)
+AMP = _fill(0.5, 1, 10)
+DIST = _fill(1.0, 1, 10, 4)
+SYNTH = {"n_samples": 640}
+BOTH = ["python", "bundle"]
+PYTHON = ["python"]
+
+
+def _cumsum(id_: str, x: Any, kwargs: dict[str, Any], arg: str, *match: str, hosts=BOTH):
+    return {
+        "id": f"cumsum-{id_}",
+        "op": "cumsum",
+        "args": [x],
+        "kwargs": kwargs,
+        "arg": arg,
+        "match": list(match),
+        "hosts": hosts,
+    }
+
+
+def _synth(id_: str, change: dict[str, Any], arg: str, *match: str, hosts=BOTH):
+    args = [change.pop("f0_hz", F0), change.pop("amplitude", AMP)]
+    args.append(change.pop("harmonic_distribution", DIST))
+    return {
+        "id": f"harmonic_synth-{id_}",
+        "op": "harmonic_synth",
+        "args": args,
+        "kwargs": SYNTH | change,
+        "arg": arg,
+        "match": list(match),
+        "hosts": hosts,
+    }
+
+
+CASES: list[dict[str, Any]] = [
+    # -- cumsum: values ----------------------------------------------------------------------
+    _cumsum("x-nan", [0.5, "NaN", 0.25], {"period": 1.0}, "x", "NaN"),
+    _cumsum("x-inf", [0.5, "Infinity", 0.25], {"period": 1.0}, "x", "Inf"),
+    _cumsum("x-minus-inf", [0.5, "-Infinity"], {}, "x", "Inf"),
+    _cumsum(
+        "x-beyond-float32",
+        {"values": [1e39], "dtype": "float64"},
+        {},
+        "x",
+        "float32",
+        hosts=PYTHON,
+    ),
+    _cumsum("x-empty", [], {}, "x", "empty"),
+    # -- cumsum: period ----------------------------------------------------------------------
+    _cumsum("period-zero", [0.3, 0.4], {"period": 0.0}, "period", "> 0"),
+    _cumsum("period-negative", [0.3, 0.4], {"period": -1.0}, "period", "> 0"),
+    _cumsum("period-nan", [0.3, 0.4], {"period": "NaN"}, "period", "finite"),
+    _cumsum("period-inf", [0.3, 0.4], {"period": "Infinity"}, "period", "finite"),
+    _cumsum("period-list", [0.3, 0.4], {"period": [1.0]}, "period", "number"),
+    # float16 storage: the period bounds every output, which float16 must hold.
+    _cumsum(
+        "period-beyond-float16-max",
+        [70000.0, 1.0],
+        {"period": 1e5},
+        "period",
+        "65504",
+        "float16",
+    ),
+    _cumsum(
+        "period-2-pow-100-float16",
+        [0.3, 0.4],
+        {"period": 2.0**100},
+        "period",
+        "65504",
+        "float16",
+    ),
+    _cumsum(
+        "period-below-float16-normal",
+        [0.3, 0.4],
+        {"period": 1e-30},
+        "period",
+        "2^-14",
+        "float16",
+    ),
+    _cumsum(
+        "period-1e-5-float16",
+        [0.3, 0.4],
+        {"period": 1e-5, "storage": "float16"},
+        "period",
+        "2^-14",
+        "float16",
+    ),
+    _cumsum(
+        "period-below-float32-range",
+        [0.3, 0.4],
+        {"period": 1e-35, "storage": "float32"},
+        "period",
+        "2^-100",
+        "float32",
+    ),
+    _cumsum(
+        "period-above-float32-range",
+        [0.3, 0.4],
+        {"period": 1e31, "storage": "float32"},
+        "period",
+        "2^100",
+        "float32",
+    ),
+    # -- cumsum: storage limits of a plain sum -----------------------------------------------
+    _cumsum("plain-beyond-float16", _fill(1.0, 70000), {}, "x", "65504", "float16"),
+    _cumsum(
+        "plain-beyond-float32",
+        [3e38, 3e38],
+        {"storage": "float32"},
+        "x",
+        "float32",
+        "3.40282e+38",
+    ),
+    _cumsum(
+        "plain-subnormal-float32",
+        [1e-40, 1e-40],
+        {"storage": "float32"},
+        "x",
+        "2^-82",
+        "float32",
+    ),
+    _cumsum("plain-subnormal-float16", _fill(1e-9, 100), {}, "x", "2^-14", "float16"),
+    # -- cumsum: the other arguments ---------------------------------------------------------
+    _cumsum("storage-float64", [0.3], {"storage": "float64"}, "storage", "float16"),
+    _cumsum("ctx-string", [0.3], {"ctx": "egl"}, "ctx", "Context", hosts=PYTHON),
+    # -- harmonic_synth: values --------------------------------------------------------------
+    _synth("f0-nan", {"f0_hz": _fill("NaN", 1, 10)}, "f0_hz", "NaN"),
+    _synth("f0-negative", {"f0_hz": _fill(-1.0, 1, 10)}, "f0_hz", "non-negative"),
+    _synth("amplitude-inf", {"amplitude": _fill("Infinity", 1, 10)}, "amplitude", "Inf"),
+    _synth("amplitude-negative", {"amplitude": _fill(-0.1, 1, 10)}, "amplitude", "non-negative"),
+    _synth(
+        "distribution-nan",
+        {"harmonic_distribution": _fill("NaN", 1, 10, 4)},
+        "harmonic_distribution",
+        "NaN",
+    ),
+    _synth(
+        "initial-phase-nan",
+        {"initial_phase": _fill("NaN", 1, 4)},
+        "initial_phase",
+        "NaN",
+    ),
+    _synth(
+        "initial-phase-1e300",
+        {"initial_phase": {"values": [[1e300, 0.0, 0.0, 0.0]], "dtype": "float64"}},
+        "initial_phase",
+        "float32",
+        hosts=PYTHON,
+    ),
+    # -- harmonic_synth: storage limits ------------------------------------------------------
+    _synth(
+        "amplitude-beyond-float16",
+        {"amplitude": _fill(1e5, 1, 10)},
+        "amplitude",
+        "65504",
+        "float16",
+    ),
+    _synth(
+        "amplitude-times-distribution-beyond-float16",
+        {"normalize": False, "harmonic_distribution": _fill(4e4, 1, 10, 4)},
+        "amplitude",
+        "65504",
+        "float16",
+    ),
+    _synth(
+        "amplitude-beyond-float32",
+        {
+            "normalize": False,
+            "amplitude": _fill(3e38, 1, 10),
+            "harmonic_distribution": _fill(1.0, 1, 10, 4),
+            "storage": "float32",
+        },
+        "amplitude",
+        "float32",
+        "3.40282e+38",
+    ),
+    _synth(
+        "distribution-sum-beyond-float32",
+        {"harmonic_distribution": _fill(1e37, 1, 10, 100), "storage": "float32"},
+        "harmonic_distribution",
+        "float32",
+    ),
+    _synth(
+        "distribution-subnormal",
+        {"harmonic_distribution": _fill(1e-40, 1, 10, 4), "storage": "float32"},
+        "harmonic_distribution",
+        "2^-99",
+    ),
+    _synth(
+        "gain-subnormal",
+        {"amplitude": _fill(1e-20, 1, 10), "harmonic_distribution": _fill(1e30, 1, 10, 4)},
+        "amplitude",
+        "2^-126",
+    ),
+    _synth(
+        "gain-beyond-float32",
+        {"amplitude": _fill(1e30, 1, 10), "harmonic_distribution": _fill(1e-20, 1, 10, 4)},
+        "amplitude",
+        "float32",
+        hosts=PYTHON,
+    ),
+    _synth(
+        "amplitude-subnormal-output",
+        {"amplitude": _fill(1e-35, 1, 10), "storage": "float32"},
+        "amplitude",
+        "2^-99",
+    ),
+    # -- harmonic_synth: the other arguments -------------------------------------------------
+    _synth("sample-rate-zero", {"sample_rate": 0}, "sample_rate", "> 0"),
+    _synth("sample-rate-nan", {"sample_rate": "NaN"}, "sample_rate", "finite"),
+    _synth(
+        "sample-rate-beyond-float32",
+        {"sample_rate": 1e300},
+        "sample_rate",
+        "float32",
+        hosts=PYTHON,
+    ),
+    _synth("n-samples-unreachable", {"n_samples": 641}, "n_samples", "multiple"),
+    _synth("storage-float64", {"storage": "float64"}, "storage", "float16"),
+    _synth("ctx-string", {"ctx": "egl"}, "ctx", "Context", hosts=PYTHON),
+]
