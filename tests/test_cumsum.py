@@ -71,22 +71,29 @@ def test_exact_wrap_points_are_not_a_period_off(ctx):
 
 @settings(max_examples=15, deadline=None)
 @given(
-    n=st.integers(65, 20000), leaf=st.sampled_from([2, 4, 8, 16, 32]), seed=st.integers(0, 2**31)
+    n=st.integers(65, 20000),
+    quad=st.integers(0, 3),
+    upper=st.sampled_from([2, 3, 4, 8, 16, 32]),
+    top=st.sampled_from([4, 16, 64, 256]),
+    seed=st.integers(0, 2**31),
 )
-def test_result_does_not_depend_on_the_pass_plan(session_ctx, n, leaf, seed):
+def test_result_does_not_depend_on_the_pass_plan(session_ctx, n, quad, upper, top, seed):
     """Residue sums are exact: any blocking gives the same bits."""
     x = np.random.default_rng(seed).uniform(0, 3, (1, n)).astype(np.float32)
     default = ddspgl.cumsum(x, period=2 * math.pi, ctx=session_ctx)
-    original = C.LEAF_BLOCK
-    C.LEAF_BLOCK = leaf
+    original = C.QUAD_LEVELS, C.UPPER_BLOCK, C.TOP_MAX
+    C.QUAD_LEVELS, C.UPPER_BLOCK, C.TOP_MAX = quad, upper, top
     try:
         other = ddspgl.cumsum(x, period=2 * math.pi, ctx=session_ctx)
     finally:
-        C.LEAF_BLOCK = original
+        C.QUAD_LEVELS, C.UPPER_BLOCK, C.TOP_MAX = original
     np.testing.assert_array_equal(default, other)
 
 
-@pytest.mark.parametrize("n, most", [(16000, 6), (64000, 6), (192960, 8), (2**20, 8), (2**22, 8)])
+# Passes of the plan: levels of 4 (leaf and QUAD_LEVELS more), then of UPPER_BLOCK.
+@pytest.mark.parametrize(
+    "n, most", [(16000, 9), (64000, 9), (192960, 11), (2**20, 11), (2**22, 13)]
+)
 def test_pass_plan_targets(n, most):
     plan = C.plan(n)
     assert plan.passes <= most
@@ -98,7 +105,45 @@ def test_passes_issued_match_the_plan(ctx):
     x = np.zeros((1, 64000), np.float32)
     before = ctx.counters.passes
     ddspgl.cumsum(x, period=1.0, ctx=ctx)
-    assert ctx.counters.passes - before == C.plan(64000).passes == 5
+    assert ctx.counters.passes - before == C.plan(64000).passes == 9
+
+
+def test_plain_cumsum_adds_the_abs_sum_levels(ctx):
+    # Sum of |x|: ceil(log_256(64000)) = 2 levels, read back before the scan's passes.
+    x = np.ones((1, 64000), np.float32)
+    before = ctx.counters.passes
+    ddspgl.cumsum(x, storage="float32", ctx=ctx)
+    assert ctx.counters.passes - before == 2 + C.plan(64000).passes
+
+
+@pytest.mark.parametrize("n", [9, 10, 11, 12])
+def test_one_leaf_level_with_a_top_of_three(ctx, n):
+    """n = 9 ... 12 leaves a top level of 3 block sums: scanned whole, by cumsum_scan."""
+    x = np.random.default_rng(n).uniform(0, 0.6, (3, n)).astype(np.float32)
+    for reverse in (False, True):
+        out = ddspgl.cumsum(x, period=1.0, storage="float32", reverse=reverse, ctx=ctx)
+        _check(out, x, period=1.0, storage="float32", reverse=reverse)
+
+
+def test_programs_are_shared_by_every_length(fresh_ctx):
+    """Sizes are uniforms: new lengths reuse the programs compiled for the first ones."""
+    own = fresh_ctx()
+    rng = np.random.default_rng(0)
+    for n in (5000, 6000):  # the same plan shape: each kernel variant compiled once
+        ddspgl.cumsum(rng.uniform(0, 1, (2, n)).astype(np.float32), period=1.0, ctx=own)
+    compiled = len(own._programs)
+    for n in range(5001, 5040):
+        ddspgl.cumsum(rng.uniform(0, 1, (2, n)).astype(np.float32), period=1.0, ctx=own)
+    assert len(own._programs) == compiled
+
+
+def test_pack_and_unpack_follow_the_tfjs_layout():
+    x = np.arange(15, dtype=np.float32).reshape(3, 5)
+    texels = C.pack(x)
+    assert texels.shape == (2, 3, 4)
+    np.testing.assert_array_equal(texels[0, 1], [x[0, 2], x[0, 3], x[1, 2], x[1, 3]])
+    np.testing.assert_array_equal(texels[1, 2], [x[2, 4], 0, 0, 0])
+    np.testing.assert_array_equal(C.unpack(texels, 3, 5), x)
 
 
 @pytest.mark.parametrize("period", [1.0, 2 * math.pi])

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from ddspgl.harness import ContextError
-from ddspgl.harness.shader import Operand, ProgramSource, fragment_source, resolve
+from ddspgl.harness.shader import (
+    Operand,
+    ProgramSource,
+    fragment_source,
+    packed,
+    resolve,
+    shape_uniforms,
+)
 from paths import TEST_GLSL
 
 
@@ -33,22 +40,67 @@ def test_missing_and_escaping_includes_are_errors(tmp_path: Path):
         resolve("../pyproject.toml")
 
 
-def test_generated_accessors_follow_the_layout():
-    src = fragment_source(
-        ProgramSource(
-            body="kernels/cumsum_reduce.frag",
-            inputs=(Operand("x", 3, 1000, 55, 1), Operand("partial", 3, 63, 14, 4)),
-            output=Operand("output", 3, 63, 14, 4),
-            uniforms=(("ivec2", "modulus"),),
-            defines=(("CUMSUM_BLOCK", 16),),
-        )
+def _source(x_shape=(3, 1000, 55), partial_shape=(3, 63, 14), defines=()):
+    return ProgramSource(
+        body="kernels/cumsum_reduce.frag",
+        inputs=(Operand("x", *x_shape, 1), Operand("partial", *partial_shape, 4)),
+        output=Operand("output", *partial_shape, 4),
+        uniforms=(("ivec2", "modulus"),),
+        defines=(("CUMSUM_BLOCK", 16),) + defines,
     )
-    assert src.startswith("#version 300 es\n")
-    assert "float getX(int row, int col)" in src and "i % 55, i / 55" in src
-    assert "vec4 getPartial(int row, int col)" in src
-    assert "int i = int(gl_FragCoord.y) * 14 + int(gl_FragCoord.x);" in src
-    assert "i = min(i, 188);" in src
-    assert "#define CUMSUM_BLOCK 16" in src and "uniform ivec2 modulus;" in src
+
+
+def test_generated_accessors_follow_the_layout():
+    src = _source()
+    text = fragment_source(src)
+    assert text.startswith("#version 300 es\n")
+    assert "float getX(int row, int col)" in text and "i % ddspgl_x.y, i / ddspgl_x.y" in text
+    assert "vec4 getPartial(int row, int col)" in text
+    assert "int i = min(int(gl_FragCoord.y) * ddspgl_output.y + int(gl_FragCoord.x), " in text
+    assert "#define CUMSUM_BLOCK 16" in text and "uniform ivec2 modulus;" in text
+    # Shapes are uniforms: (elements per row, texture width), and the output's last element.
+    assert shape_uniforms(src) == {
+        "ddspgl_x": (1000, 55),
+        "ddspgl_partial": (63, 14),
+        "ddspgl_output": (63, 14, 188),
+    }
+
+
+def test_programs_do_not_depend_on_shapes():
+    a, b = _source(), _source((5, 70001, 592), (5, 4376, 148))
+    assert a == b and hash(a) == hash(b)
+    assert fragment_source(a) == fragment_source(b)
+    assert a != _source(defines=(("CUMSUM_REVERSE", 1),))
+
+
+def test_packed_operands_get_tfjs_packed_accessors():
+    src = _source(defines=tuple(packed("x", "output").items()))
+    text = fragment_source(src)
+    assert "DDSPGL_PACKED" not in text
+    assert "vec4 getXTexel(int row, int col)" in text
+    assert "int i = (row >> 1) * ddspgl_x.x + (col >> 1);" in text
+    assert "return getXTexel(row, col)[2 * (row & 1) + (col & 1)];" in text
+    assert "return 2 * ivec2(i / ddspgl_output.x, i % ddspgl_output.x);" in text
+    assert src.packed() == {"x", "output"}
+
+
+def test_packed_accessors_read_what_pack_wrote(ctx):
+    """A packed x read back through getX (value) and getXTexel matches the host's pack."""
+    import numpy as np
+
+    from ddspgl.kernels import cumsum
+
+    x = np.arange(35, dtype=np.float32).reshape(5, 7)
+    texels = cumsum.pack(x)
+    tex = ctx.texture(texels.shape[0], texels.shape[1], 4, "float32")
+    out = ctx.texture(texels.shape[0], texels.shape[1], 4, "float32")
+    try:
+        tex.write(texels)
+        ctx.run(TEST_GLSL / "packedCopy.frag", {"x": tex}, out, defines=packed("x", "output"))
+        np.testing.assert_array_equal(out.read(), texels)
+    finally:
+        tex.release()
+        out.release()
 
 
 def test_compile_error_names_the_body_and_the_renderer(ctx):

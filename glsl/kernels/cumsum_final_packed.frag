@@ -1,8 +1,8 @@
 /*
 contributors: ddspgl
 description: |
-    Final pass of the TF.js bundle's wrapped cumsum, without loops, in TF.js's packed
-    layout: output [CUMSUM_ROWS, CUMSUM_SOURCE_LEN], the texel at (row, c), c even,
+    Final pass of the wrapped cumsum, without loops, in TF.js's packed layout:
+    output [CUMSUM_ROWS, CUMSUM_SOURCE_LEN], the texel at (row, c), c even,
     holds positions c and c + 1 of rows row and row + 1. In scan order the two
     positions of a row are scan indices k and k + 1 (k even; a reverse scan over an
     odd number of inputs counts a zero in front, see cumsum_leaf4), which lie in one
@@ -18,6 +18,7 @@ options:
     - CUMSUM_REVERSE, CUMSUM_ROWS, CUMSUM_INCLUSIVE, CUMSUM_SIGNED, CUMSUM_ROUND_F16
 */
 #include "../lib/residue.glsl"
+#include "../lib/residue/resModulus.glsl"
 #include "../lib/residue/resNeg.glsl"
 #include "../lib/cumsum/cumsumPackedPair.glsl"
 #include "../lib/float/roundF16.glsl"
@@ -65,10 +66,8 @@ vec2 cumsumPositions(int row, int c, uvec2 p) {
 
 void main() {
     ivec2 coords = getOutputCoords();                  // (row, c) of the texel's first value
-    uvec2 p = uvec2(uint(modulus.x), uint(modulus.y));
+    uvec2 p = resModulus();
     vec4 values = vec4(cumsumPositions(coords.x, coords.y, p), 0.0, 0.0);
-#if CUMSUM_ROWS > 1
     if (coords.x + 1 < CUMSUM_ROWS) values.zw = cumsumPositions(coords.x + 1, coords.y, p);
-#endif
     setOutput(values);
 }

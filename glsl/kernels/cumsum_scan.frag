@@ -1,42 +1,42 @@
 /*
 contributors: ddspgl
 description: |
-    Down-sweep of the wrapped cumsum. Element t of the output is the
-    exclusive prefix of its block (read from `upper`, the level above, or
-    zero at the top) plus the source elements before it inside its block of
-    CUMSUM_BLOCK, modulo p (cumsumPrefix). Intermediate levels are written as digits; the
-    final pass adds element t itself when inclusive, converts the residue to
-    a float in [0, period) (or a signed value for a plain cumsum), rounds it
-    to float16 when the target is float16, and writes it in output order.
+    Down-sweep level of the wrapped cumsum with blocks of CUMSUM_BLOCK (the top
+    of the plan, scanned whole, and the short levels under it): output [rows,
+    CUMSUM_SOURCE_LEN + 1] holds the exclusive prefixes P(t), t = 0 ...
+    CUMSUM_SOURCE_LEN (the last one the row total), of the block sums in
+    `partial` (digits), modulo p, as digits. P(t) starts from its block's
+    prefix in `upper` (the level above, which holds its total too; zero at the
+    top, where one block spans the row) and walks the shorter side of the
+    block: forwards from the block's own prefix, or backwards from the next
+    one's (exact: residues subtract without rounding).
 options:
-    - CUMSUM_BLOCK, CUMSUM_SOURCE_LEN, CUMSUM_SOURCE_RAW, CUMSUM_REVERSE
+    - CUMSUM_BLOCK: block sums per block
+    - CUMSUM_SOURCE_LEN: elements per row in `partial`
     - CUMSUM_HAS_UPPER: 1 when a level above holds block prefixes in `upper`
-    - CUMSUM_UPPER_LEN: elements per row in `upper` (blocks of this level)
-    - CUMSUM_FINAL: 1 for the pass that writes values, 0 for digit levels
-    - CUMSUM_INCLUSIVE, CUMSUM_SIGNED, CUMSUM_ROUND_F16: final pass only
 */
-#include "../lib/cumsum/cumsumPrefix.glsl"
-#include "../lib/float/roundF16.glsl"
+#include "../lib/residue.glsl"
+#include "../lib/residue/resModulus.glsl"
 
 void main() {
-    ivec2 coords = getOutputCoords();                  // (row, position)
+    ivec2 coords = getOutputCoords();                  // (row, t)
+    int row = coords.x;
     int t = coords.y;
-#if CUMSUM_FINAL && CUMSUM_REVERSE
-    t = CUMSUM_SOURCE_LEN - 1 - t;                     // position i holds scan index n-1-i
-#endif
-    uvec2 p = cumsumModulus();
-#if CUMSUM_FINAL && CUMSUM_INCLUSIVE
-    uvec2 acc = cumsumPrefix(coords.x, t, t + 1, p);
+    int start = t / CUMSUM_BLOCK * CUMSUM_BLOCK;
+    int end = min(start + CUMSUM_BLOCK, CUMSUM_SOURCE_LEN);
+    uvec2 p = resModulus();
+#if CUMSUM_HAS_UPPER
+    int block = t / CUMSUM_BLOCK;
+    if (end - t < t - start) {                         // P(t) = P(end) - S[t] - ... - S[end - 1]
+        uvec2 acc = resFromDigits(getUpper(row, block + 1));
+        for (int j = t; j < end; ++j) acc = resSub(acc, resFromDigits(getPartial(row, j)), p);
+        setOutput(resToDigits(acc));
+        return;
+    }
+    uvec2 acc = resFromDigits(getUpper(row, block));
 #else
-    uvec2 acc = cumsumPrefix(coords.x, t, t, p);
+    uvec2 acc = uvec2(0u);
 #endif
-#if CUMSUM_FINAL
-    float value = resToFloat(acc, CUMSUM_SIGNED != 0, scale);
-#if CUMSUM_ROUND_F16
-    value = roundF16(value);
-#endif
-    setOutput(value);
-#else
+    for (int j = start; j < t; ++j) acc = resAdd(acc, resFromDigits(getPartial(row, j)), p);
     setOutput(resToDigits(acc));
-#endif
 }

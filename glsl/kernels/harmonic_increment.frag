@@ -11,10 +11,11 @@ options:
       for its hop; without DDSP's add_endpoint the host ignores that last increment)
 */
 #include "../lib/harmonic/harmonicInFrame.glsl"
+#include "../lib/residue/resModulus.glsl"
 
 void main() {
     ivec2 c = getOutputCoords();                     // (batch, frame)
-    uvec2 p = uvec2(uint(modulus.x), uint(modulus.y));
+    uvec2 p = resModulus();
     float a = getF0(c.x, c.y);
     float b = c.y + 1 < FRAMES ? getF0(c.x, c.y + 1) : a;
     uvec2 ra = resFromFloat(a, p, shift);

@@ -24,6 +24,7 @@ options:
     - HARMONIC_ROUND_F16: 1 to round the sample to float16 before the write
 */
 #include "../lib/harmonic/harmonicInFrame.glsl"
+#include "../lib/residue/resModulus.glsl"
 #include "../lib/residue/resToCentered.glsl"
 #include "../lib/float/roundF16.glsl"
 #include "../lib/float/accurateSinCos.glsl"
@@ -40,7 +41,7 @@ void main() {
     int frame = c.y / HOP;
     int r = c.y - frame * HOP;
     int next = min(frame + 1, FRAMES - 1);           // the held endpoint repeats the last frame
-    uvec2 p = uvec2(uint(modulus.x), uint(modulus.y));
+    uvec2 p = resModulus();
 
     float a = getF0(c.x, frame);
     float b = getF0(c.x, next);
