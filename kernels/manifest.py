@@ -1,30 +1,108 @@
 """The kernel manifest: one entry per kernel, read by every tool.
 
-``ddspgl precision`` takes its suites from here, ``ddspgl bench`` and the report their
-cases, ``ddspgl memory`` its graphs, the bundle emitter its GLSL programs, constants and
-JS modules, and both JS entry points (script tag and ES module) their exports. Adding a
-kernel is its GLSL under ``glsl/``, its spec module under ``kernels/``, its JS kernel
-module under ``js/src/kernels/``, its tests, and one :class:`Kernel` entry in
-:data:`KERNELS` (README, "Adding a kernel").
+An entry says everything the tools need to know of one kernel (README, "Adding a
+kernel", has the recipe and which tool reads each field):
+
+- ``ddspgl precision`` and tests/precision run its ``suite`` (and ``browser_suite`` under
+  ``--backend browser``), and name its ``budget``'s derivation where a case fails;
+- ``ddspgl bench`` runs the pytest-benchmark module its ``bench`` names, and
+  ``ddspgl report`` tabulates (and plots) those rows as ``bench`` describes;
+- ``ddspgl memory`` profiles the pipeline graphs of its ``memory``;
+- the bundle emitter compiles its GLSL ``programs``, hands the JS its ``constants`` and
+  bundles its ``js_module``, whose ``js_exports`` both JS entry points export;
+- the CLI's ``--kernel`` choices are the entries' names.
+
+Adding a kernel is its GLSL under ``glsl/``, its spec module under ``kernels/``, its JS
+kernel module under ``js/src/kernels/``, its tests, and one :class:`Kernel` entry in
+:data:`KERNELS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 
-from . import _inputs, cumsum, cumsum_suite, harmonic, harmonic_suite
+from . import _inputs, cumsum, cumsum_browser, cumsum_suite, harmonic, harmonic_suite, memory_graphs
 from .suite import Case
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How far the kernel's output may be from its float64 reference, and why."""
+
+    bound: Callable[..., object]  # the derived bound the suite holds the kernel to
+    derivation: str  # the terms it sums, and where they are derived
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a benchmark cell after the kernel's milliseconds: the ratio
+    ``numerator / denominator``, each side an implementation of the same run (its
+    seconds) or ``"impl.field"`` (a field of that implementation's row)."""
+
+    label: str  # in the column header, e.g. "×TF.js"
+    numerator: str
+    denominator: str
+    fmt: str  # format of the ratio, e.g. "{:.2f}"
+
+
+@dataclass(frozen=True)
+class BenchPlot:
+    """A figure of time and ratios against the length ``n``, one line per renderer."""
+
+    storage: str  # the rows drawn
+    times: Mapping[str, str]  # implementation -> matplotlib line style of its times
+    ratios: tuple[tuple[str, str, str, str], ...]  # (legend, numerator, denominator, style)
+    targets: tuple[float, ...] = ()  # ratios drawn as grey lines
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A kernel's benchmarks: its pytest-benchmark module and its tables in reports/README.md.
+
+    Every row the module records carries ``kernel`` (the entry's name), ``impl`` and the
+    fields named in ``split`` and ``keys``; the table has a line per value of ``keys``,
+    one table per value of ``split``, and a column per renderer whose cell is the
+    implementation ``impl``'s milliseconds followed by ``figures``.
+    """
+
+    module: str  # under tests/bench/, e.g. "test_bench_cumsum.py"
+    title: str  # section heading, formatted with the split fields, e.g. "cumsum, storage {storage}"
+    caption: str
+    keys: tuple[str, ...]  # a table line per value, e.g. ("n",)
+    figures: tuple[Figure, ...]
+    split: tuple[str, ...] = ()  # a table per value, e.g. ("storage",)
+    impl: str = "ddspgl"  # the implementation whose milliseconds open a cell
+    plot: BenchPlot | None = None
+
+
+@dataclass(frozen=True)
+class MemoryGraph:
+    """A graph ``ddspgl memory`` profiles: ``build(n_samples, storage)`` -> (graph, output)."""
+
+    build: Callable[[int, str], tuple[object, str]]
+    about: str  # what it is, for the report
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What ``ddspgl memory`` profiles for a kernel, and how the report introduces it."""
+
+    about: str  # e.g. "The DDSP harmonic synthesizer, 16000 Hz, ..."
+    graphs: Mapping[str, MemoryGraph]  # the report's graph name -> graph
 
 
 @dataclass(frozen=True)
 class Kernel:
     """What the tools need to know of one kernel."""
 
-    name: str  # the suite and report key, e.g. "cumsum"
+    name: str  # the suite, report and --kernel key; the spec module's NAME
     tfjs_kernel: str  # the kernel name registered with TF.js, e.g. "WrappedCumsum"
-    spec: ModuleType  # kernels/<name>.py: pass plan, float64 reference, budget
+    spec: ModuleType  # kernels/<name>.py
+    plan: Callable  # adds the kernel's passes to a harness.pipeline.Graph
+    reference: Callable  # the float64 numpy reference of the same float32 inputs
+    budget: Budget
     suite: Callable[[bool], list[Case]]  # precision cases: suite(quick)
     # Bundle program name -> GLSL body under glsl/ (expanded by harness.shader.resolve).
     programs: Mapping[str, str]
@@ -32,8 +110,10 @@ class Kernel:
     constants: Mapping[str, int | float]
     js_module: str  # under js/src/: the kernel's webgl plans, kernel functions and op
     js_exports: tuple[str, ...]  # the public op functions it adds to `ddspgl`
-    bench_kernel: str = ""  # the `kernel` of its benchmark rows ("" when none)
-    extra: Mapping[str, object] = field(default_factory=dict)
+    bench: Bench | None = None
+    memory: Memory | None = None
+    # The suite through the TF.js bundle in headless Chromium: browser_suite(quick).
+    browser_suite: Callable[[bool], list[Case]] | None = None
 
 
 ABS_SUM_BLOCK = 256  # elements per block of abs_sum.frag (a plain cumsum's sum of |x|)
@@ -43,7 +123,16 @@ KERNELS: tuple[Kernel, ...] = (
         name="cumsum",
         tfjs_kernel="WrappedCumsum",
         spec=cumsum,
+        plan=cumsum.scan_graph,
+        reference=cumsum.reference,
+        budget=Budget(
+            bound=cumsum.budget,
+            derivation="input quantisation (n·2^-44 periods; n·2^-42.9 Σ|x| unwrapped), exact "
+            "integer accumulation, 2^-23 converting the residue, half a float16 ulp on the "
+            "write (kernels/cumsum.py)",
+        ),
         suite=cumsum_suite.cases,
+        browser_suite=cumsum_browser.cases,
         programs={
             "cumsum_reduce": cumsum.BODY_REDUCE,
             "cumsum_scan": cumsum.BODY_SCAN,
@@ -63,12 +152,40 @@ KERNELS: tuple[Kernel, ...] = (
         },
         js_module="kernels/wrapped_cumsum.js",
         js_exports=("wrappedCumsum", "patchCumsum", "unpatchCumsum"),
-        bench_kernel="cumsum",
+        bench=Bench(
+            module="test_bench_cumsum.py",
+            title="cumsum, storage {storage}",
+            caption="ddspgl's time, its ratio to the TF.js algorithm (lower is faster) and to "
+            "a copy pass (the memory-traffic floor).",
+            keys=("n",),
+            split=("storage",),
+            figures=(
+                Figure("×TF.js", "ddspgl", "tfjs", "{:.2f}"),
+                Figure("×copy", "ddspgl", "copy", "{:.1f}"),
+            ),
+            plot=BenchPlot(
+                storage="float16",
+                times={"ddspgl": "o-", "tfjs": "s--", "copy": ":"},
+                ratios=(
+                    ("ddspgl / TF.js", "ddspgl", "tfjs", "o-"),
+                    ("ddspgl / copy", "ddspgl", "copy", "^:"),
+                ),
+                targets=(0.25, 3.0),
+            ),
+        ),
     ),
     Kernel(
         name="harmonic",
         tfjs_kernel="HarmonicSynth",
         spec=harmonic,
+        plan=harmonic.graph,
+        reference=harmonic.reference,
+        budget=Budget(
+            bound=harmonic.derived_bound,
+            derivation="SNR >= 100 dB with float32 storage, every sample within "
+            "2^-11·max|reference| with float16; derived_bound is the worst case per sample "
+            "(phase quantisation, sin/cos, amplitude, Kahan sum, write; kernels/harmonic.py)",
+        ),
         suite=harmonic_suite.cases,
         programs={
             "harmonic_increment": harmonic.BODY_INCREMENT,
@@ -81,7 +198,29 @@ KERNELS: tuple[Kernel, ...] = (
         },
         js_module="kernels/harmonic_synth.js",
         js_exports=("harmonicSynth",),
-        bench_kernel="harmonic",
+        bench=Bench(
+            module="test_bench_harmonic.py",
+            title="harmonic synthesis",
+            caption="The fused kernel's time, its speed-up over the TF.js op chain, and the "
+            "real-time factor (seconds of audio per second of compute).",
+            keys=("shape", "storage"),
+            figures=(
+                Figure("×op chain", "opchain", "ddspgl", "{:.1f}× faster"),
+                Figure("real-time factor", "ddspgl.audio_seconds", "ddspgl", "{:.0f}"),
+            ),
+        ),
+        memory=Memory(
+            about=f"The DDSP harmonic synthesizer, {memory_graphs.SAMPLE_RATE} Hz, "
+            f"{memory_graphs.FRAME_RATE} frames/s, {memory_graphs.HARMONICS} harmonics, "
+            "batch 1.",
+            graphs={
+                "ddspgl": MemoryGraph(memory_graphs.harmonic_graph, "this project's kernels"),
+                "opchain": MemoryGraph(
+                    memory_graphs.opchain_graph,
+                    "the same synthesis as a converted DDSP graph runs it on TF.js",
+                ),
+            },
+        ),
     ),
 )
 
@@ -93,4 +232,9 @@ def get(name: str) -> Kernel:
     try:
         return BY_NAME[name]
     except KeyError:
-        raise ValueError(f"kernel: unknown {name!r}; known: {sorted(BY_NAME)}") from None
+        raise ValueError(f"kernel: unknown {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def select(names) -> list[Kernel]:
+    """The entries called `names` (every entry when `names` is empty or None)."""
+    return [get(name) for name in names] if names else list(KERNELS)

@@ -9,11 +9,11 @@ cases and writes the reports.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..harness.context import Context
+from ..harness.timing import Stopwatch
 
 
 @dataclass
@@ -22,7 +22,7 @@ class Result:
     budget: float  # derived bound on `error`
     unit: str  # what error is measured in, e.g. "period", "sum|x|", "max|ref|"
     passes: int  # render passes ddspgl issued
-    seconds: float  # wall time of the ddspgl call (upload, passes, readback)
+    seconds: float  # the ddspgl call (upload, passes, readback), by timed()
     baseline_error: float | None = None
     baseline_passes: int | None = None
     baseline_seconds: float | None = None
@@ -44,12 +44,13 @@ class Case:
     slow: bool = False  # long inputs: marked for pytest
 
 
-
 def timed(ctx: Context, fn: Callable, *args, **kwargs):
-    """(result, render passes, seconds) of one kernel call on `ctx`."""
+    """(result, render passes, seconds) of ``fn(*args, ctx=ctx, **kwargs)``.
+
+    Timed by :class:`~ddspgl.harness.timing.Stopwatch`, as the benchmarks are: the GL
+    timer query's device time where the driver has one, else the wall time to glFinish.
+    """
     before = ctx.counters.passes
-    ctx.finish()
-    start = time.perf_counter()
-    out = fn(*args, ctx=ctx, **kwargs)
-    seconds = time.perf_counter() - start
-    return out, ctx.counters.passes - before, seconds
+    with Stopwatch(ctx) as watch:
+        out = fn(*args, ctx=ctx, **kwargs)
+    return out, ctx.counters.passes - before, watch.seconds

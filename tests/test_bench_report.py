@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
 import pytest
 
+from ddspgl.kernels import manifest
 from ddspgl.tools import bench_report
 from paths import ROOT
 
@@ -77,3 +79,30 @@ def test_foreign_json_and_empty_folders_are_clear_errors(tmp_path):
     (folder / "x.json").write_text(json.dumps({"benchmarks": []}))
     with pytest.raises(ValueError, match="x.json: not written by `ddspgl bench`"):
         bench_report.write(tmp_path)
+
+
+def test_a_kernel_added_to_the_manifest_gets_its_own_table(reports, monkeypatch):
+    """The tables come from the manifest: an entry whose rows are in the JSON gets a
+    section laid out as its `bench` says, and nothing else changes."""
+    before = bench_report.write(reports).read_text()
+    cumsum = manifest.get("cumsum")
+    twin = dataclasses.replace(
+        cumsum,
+        name="twin",
+        bench=dataclasses.replace(cumsum.bench, title="twin, {storage}", plot=None),
+    )
+    monkeypatch.setattr(manifest, "KERNELS", (*manifest.KERNELS, twin))
+    folder = reports / bench_report.BENCH_DIR
+    for path in folder.glob("*.json"):
+        data = json.loads(path.read_text())
+        for b in list(data["benchmarks"]):
+            if b["extra_info"].get("kernel") == "cumsum":
+                data["benchmarks"].append(b | {"extra_info": b["extra_info"] | {"kernel": "twin"}})
+        path.write_text(json.dumps(data))
+    after = bench_report.write(reports).read_text()
+    assert after.startswith(before.rstrip("\n").rsplit("\n\n![", 1)[0])
+    for storage in ("float16", "float32"):
+        ours = before.split(f"## cumsum, storage {storage}\n", 1)[1].split("\n## ", 1)[0]
+        twin_table = after.split(f"## twin, {storage}\n", 1)[1].split("\n## ", 1)[0]
+        assert twin_table.split("![")[0].strip() == ours.split("![")[0].strip()
+    assert not (reports / "reports" / "bench_twin.png").exists()

@@ -8,16 +8,19 @@ import pytest
 
 from ddspgl import cli
 from ddspgl.harness import pipeline
-from ddspgl.tools import memory
 from ddspgl.harness.context import layout
+from ddspgl.kernels import harmonic, manifest, memory_graphs
+from ddspgl.tools import memory
 from paths import ROOT
 
 N = memory.LENGTHS[0]
+GRAPHS = [(k.name, g) for k in memory.entries() for g in k.memory.graphs]
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, session_ctx):
-    """`ddspgl memory --quick` (both graphs, both storages at 64000 samples), its JSON."""
+    """`ddspgl memory --quick` (every kernel's graphs, both storages at 64000 samples), its
+    JSON."""
     root = tmp_path_factory.mktemp("memory")
     assert cli.main(["memory", "--quick", "--root", str(root)]) == 0
     slug = next((root / memory.REPORT_DIR).glob("*.json")).stem
@@ -26,8 +29,13 @@ def report(tmp_path_factory, session_ctx):
     return json.loads((root / memory.REPORT_DIR / f"{slug}.json").read_text())["rows"]
 
 
-def row(rows, graph, storage):
-    return next(r for r in rows if r["graph"] == graph and r["storage"] == storage)
+def row(rows, graph, storage, kernel=harmonic.NAME):
+    """The row of one graph; rows written before rows named their kernel have none."""
+    return next(
+        r
+        for r in rows
+        if r.get("kernel", kernel) == kernel and r["graph"] == graph and r["storage"] == storage
+    )
 
 
 @pytest.mark.parametrize("storage", ["float16", "float32"])
@@ -39,14 +47,14 @@ def test_op_chain_targets_at_64000_samples(report, storage, session_ctx):
     assert peak["early"] < peak["pool"]
     # Under early the peak is the cumsum's ping-pong: the amplitude envelope, the pass's
     # input and its output, three [K, n] textures, nothing else.
-    big = layout(memory.HARMONICS, N, 1, storage, session_ctx.max_texture_size)[3]
+    big = layout(memory_graphs.HARMONICS, N, 1, storage, session_ctx.max_texture_size)[3]
     assert peak["early"] == 3 * big
 
 
-@pytest.mark.parametrize("graph", memory.GRAPHS)
+@pytest.mark.parametrize("kernel, graph", GRAPHS, ids=[f"{k}-{g}" for k, g in GRAPHS])
 @pytest.mark.parametrize("storage", ["float16", "float32"])
-def test_policies_agree_bit_for_bit_and_accounting_is_exact(report, graph, storage):
-    r = row(report, graph, storage)
+def test_policies_agree_bit_for_bit_and_accounting_is_exact(report, kernel, graph, storage):
+    r = row(report, graph, storage, kernel)
     assert r["fits"] and r["identical"]
     assert all(t["measured_equals_plan"] for t in r["policies"].values())
     assert set(r["policies"]) == set(pipeline.POLICIES)
@@ -58,7 +66,7 @@ def test_fused_graph_peak_under_early_is_the_floor(report, storage, session_ctx)
     audio-rate pass reads and writes plus the graph's other outputs (the frame
     increments and their scan, for the final phase), which every policy must hold
     while that pass runs."""
-    g, _ = memory.graph("ddspgl", N, storage)
+    g, _ = memory.graph(harmonic.NAME, "ddspgl", N, storage)
     last = g.passes[-1]
     held = {x for _, x in last.inputs} | {last.output} | set(g.outputs)
     floor = sum(
@@ -71,10 +79,10 @@ def test_fused_graph_peak_under_early_is_the_floor(report, storage, session_ctx)
 
 
 def test_op_chain_at_ten_minutes_is_planned_though_it_cannot_run(session_ctx):
-    r = memory.profile(session_ctx, "opchain", memory.LENGTHS[1], "float16")
+    r = memory.profile(session_ctx, harmonic.NAME, "opchain", memory.LENGTHS[1], "float16")
     assert not r["fits"] and "exceed" in r["why"]
     peak = {p: t["peak_bytes"] for p, t in r["policies"].items()}
-    big = layout(memory.HARMONICS, memory.LENGTHS[1], 1, "float16", memory.UNLIMITED)[3]
+    big = layout(memory_graphs.HARMONICS, memory.LENGTHS[1], 1, "float16", memory.UNLIMITED)[3]
     assert peak["early"] == 3 * big
 
 
@@ -99,3 +107,13 @@ def test_committed_browser_report_meets_the_target():
         early = next(r for name, r in mode.items() if "setEarlyDisposal" in name)
         assert early["peak"] <= memory.BROWSER_TARGET * stock["peak"]
         assert early["final"] <= early["bytes"][0]
+
+
+def test_a_kernel_without_memory_graphs_is_a_clear_error(tmp_path, capsys):
+    lacking = [k.name for k in manifest.KERNELS if k.memory is None]
+    have = [k.name for k in manifest.KERNELS if k.memory is not None]
+    for name in lacking:
+        assert cli.main(["memory", "--kernel", name, "--root", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{name} has no memory graphs; these do: {have}" in err
+    assert not (tmp_path / "reports").exists()

@@ -8,9 +8,14 @@ Ratios are taken between implementations of the same file (the same run, same ma
 
 from __future__ import annotations
 
+import datetime
 import json
+import platform
 from collections import defaultdict
 from pathlib import Path
+
+from ..kernels import manifest
+from . import figures
 
 BENCH_DIR = Path("reports") / "bench"
 README = Path("reports") / "README.md"
@@ -21,12 +26,10 @@ def browser_json(info: dict, slug: str, rows: list[dict]) -> dict:
 
     The page times each call with readback, so the stats are wall times; they are laid
     out as pytest-benchmark lays out its own, so `ddspgl report` and `pytest-benchmark
-    compare` read them like any other renderer's.
+    compare` read them like any other renderer's. Each row names its kernel.
     """
-    import datetime
-    import platform
-
-    from pytest_benchmark import __version__
+    # pytest-benchmark is a dev dependency: `ddspgl report` reads reports without it.
+    from pytest_benchmark import __version__ as pytest_benchmark_version
     from pytest_benchmark.stats import Stats
 
     benchmarks = []
@@ -34,16 +37,16 @@ def browser_json(info: dict, slug: str, rows: list[dict]) -> dict:
         stats = Stats()
         for ms in r["times_ms"]:
             stats.update(ms / 1e3)
-        name = f"test_cumsum[n{r['n']}-{r['impl']}-{r['storage']}]"
+        name = f"test_{r['kernel']}[n{r['n']}-{r['impl']}-{r['storage']}]"
         benchmarks.append(
             {
-                "group": f"cumsum n={r['n']} {r['storage']}",
+                "group": f"{r['kernel']} n={r['n']} {r['storage']}",
                 "name": name,
                 "fullname": f"browser::{name}",
                 "params": {"n": r["n"], "impl": r["impl"], "storage": r["storage"]},
                 "param": f"n{r['n']}-{r['impl']}-{r['storage']}",
                 "extra_info": {
-                    "kernel": "cumsum",
+                    "kernel": r["kernel"],
                     "impl": r["impl"],
                     "n": r["n"],
                     "storage": r["storage"],
@@ -70,7 +73,7 @@ def browser_json(info: dict, slug: str, rows: list[dict]) -> dict:
         "commit_info": {},
         "benchmarks": benchmarks,
         "datetime": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "version": __version__,
+        "version": pytest_benchmark_version,
     }
 
 
@@ -93,67 +96,52 @@ def load(folder: Path) -> dict[str, dict]:
     return runs
 
 
-def _index(rows):
-    return {(r["kernel"], r.get("storage"), r.get("n"), r.get("shape"), r["impl"]): r for r in rows}
+def _value(side: str, by_impl: dict[str, dict]) -> float | None:
+    """A figure's side: "impl" is that implementation's seconds, "impl.field" a field of
+    its row; None where the run lacks that implementation."""
+    impl, _, key = side.partition(".")
+    row = by_impl.get(impl)
+    return None if row is None else row[key or "seconds"]
 
 
-def cumsum_table(runs: dict, storage: str) -> tuple[list[str], list[list[str]]]:
-    slugs = list(runs)
-    sizes = sorted(
-        {
-            r["n"]
-            for run in runs.values()
-            for r in run["rows"]
-            if r["kernel"] == "cumsum" and r["storage"] == storage
-        }
-    )
-    header = ["n"] + [f"{s}: ms · ×TF.js · ×copy" for s in slugs]
-    body = []
-    for n in sizes:
-        line = [str(n)]
-        for slug in slugs:
-            idx = _index(runs[slug]["rows"])
-            ours = idx.get(("cumsum", storage, n, None, "ddspgl"))
-            tfjs = idx.get(("cumsum", storage, n, None, "tfjs"))
-            copy = idx.get(("cumsum", storage, n, None, "copy"))
-            if ours is None:
-                line.append("-")
-                continue
-            cell = f"{ours['seconds'] * 1e3:.3g}"
-            cell += f" · {ours['seconds'] / tfjs['seconds']:.2f}" if tfjs else " · -"
-            cell += f" · {ours['seconds'] / copy['seconds']:.1f}" if copy else " · -"
-            line.append(cell)
-        body.append(line)
-    return header, body
+def _cell(bench: manifest.Bench, by_impl: dict[str, dict]) -> str:
+    ours = by_impl.get(bench.impl)
+    if ours is None:
+        return "-"
+    cell = f"{ours['seconds'] * 1e3:.3g}"
+    for fig in bench.figures:
+        num, den = _value(fig.numerator, by_impl), _value(fig.denominator, by_impl)
+        cell += " · -" if num is None or den is None else " · " + fig.fmt.format(num / den)
+    return cell
 
 
-def synth_table(runs: dict) -> tuple[list[str], list[list[str]]]:
-    slugs = list(runs)
-    cases = sorted(
-        {
-            (r["shape"], r["storage"])
-            for run in runs.values()
-            for r in run["rows"]
-            if r["kernel"] == "harmonic"
-        }
-    )
-    header = ["shape", "storage"] + [f"{s}: ms · ×op chain · real-time factor" for s in slugs]
-    body = []
-    for shape, storage in cases:
-        line = [shape, storage]
-        for slug in slugs:
-            idx = _index(runs[slug]["rows"])
-            fused = idx.get(("harmonic", storage, None, shape, "ddspgl"))
-            chain = idx.get(("harmonic", storage, None, shape, "opchain"))
-            if fused is None:
-                line.append("-")
-                continue
-            cell = f"{fused['seconds'] * 1e3:.3g}"
-            cell += f" · {chain['seconds'] / fused['seconds']:.1f}× faster" if chain else " · -"
-            cell += f" · {fused['audio_seconds'] / fused['seconds']:.0f}"
-            line.append(cell)
-        body.append(line)
-    return header, body
+def tables(runs: dict, kernel: manifest.Kernel) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, body) of each table of `kernel`'s benchmark rows, as its manifest
+    entry lays them out: a line per value of its keys, a table per value of its split
+    fields, a column per renderer."""
+    bench = kernel.bench
+    fields = bench.split + bench.keys
+    # {slug: {split + keys: {impl: row}}}
+    grouped: dict[str, dict[tuple, dict[str, dict]]] = {}
+    for slug, run in runs.items():
+        into = grouped.setdefault(slug, defaultdict(dict))
+        for r in run["rows"]:
+            if r["kernel"] == kernel.name:
+                into[tuple(r[f] for f in fields)][r["impl"]] = r
+    labels = " · ".join(["ms"] + [fig.label for fig in bench.figures])
+    header = list(bench.keys) + [f"{slug}: {labels}" for slug in runs]
+    seen = sorted({key for by in grouped.values() for key in by})
+    out = []
+    for part in dict.fromkeys(key[: len(bench.split)] for key in seen):
+        title = bench.title.format(**dict(zip(bench.split, part, strict=True)))
+        body = [
+            [str(v) for v in key[len(bench.split) :]]
+            + [_cell(bench, grouped[slug].get(key, {})) for slug in runs]
+            for key in seen
+            if key[: len(bench.split)] == part
+        ]
+        out.append((title, header, body))
+    return out
 
 
 def _markdown_table(header, body) -> list[str]:
@@ -162,53 +150,42 @@ def _markdown_table(header, body) -> list[str]:
     return lines
 
 
-def plot_cumsum(runs: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_t, ax_r) = plt.subplots(1, 2, figsize=(13, 4.8))
-    styles = {"ddspgl": "o-", "tfjs": "s--", "copy": ":"}
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+def plot(runs: dict, kernel: manifest.Kernel, path: Path) -> None:
+    """Time against n of each implementation the entry's plot names, and the ratios it
+    names, one colour per renderer."""
+    spec = kernel.bench.plot
+    fig, (ax_t, ax_r) = figures.plt.subplots(1, 2, figsize=(13, 4.8))
+    colors = figures.colors()
     for ci, (slug, run) in enumerate(runs.items()):
         color = colors[ci % len(colors)]
-        rows = [r for r in run["rows"] if r["kernel"] == "cumsum" and r["storage"] == "float16"]
         by = defaultdict(dict)
-        for r in rows:
-            by[r["impl"]][r["n"]] = r["seconds"]
-        for impl, style in styles.items():
+        for r in run["rows"]:
+            if r["kernel"] == kernel.name and r["storage"] == spec.storage:
+                by[r["impl"]][r["n"]] = r["seconds"]
+        for impl, style in spec.times.items():
             ns = sorted(by[impl])
             if ns:
                 ax_t.loglog(
                     ns, [by[impl][n] * 1e3 for n in ns], style, color=color, label=f"{slug} {impl}"
                 )
-        ns = sorted(set(by["ddspgl"]) & set(by["tfjs"]) & set(by["copy"]))
-        if ns:
+        ns = sorted(set.intersection(*(set(by[impl]) for impl in spec.times)))
+        for legend, num, den, style in spec.ratios if ns else ():
             ax_r.semilogx(
                 ns,
-                [by["ddspgl"][n] / by["tfjs"][n] for n in ns],
-                "o-",
+                [by[num][n] / by[den][n] for n in ns],
+                style,
                 color=color,
-                label=f"{slug}: ddspgl / TF.js",
+                label=f"{slug}: {legend}",
             )
-            ax_r.semilogx(
-                ns,
-                [by["ddspgl"][n] / by["copy"][n] for n in ns],
-                "^:",
-                color=color,
-                label=f"{slug}: ddspgl / copy",
-            )
-    ax_t.set(title="cumsum time, float16 storage", xlabel="n", ylabel="ms (device time)")
-    ax_r.set(title="cumsum time ratios", xlabel="n", ylabel="ratio", yscale="log")
-    ax_r.axhline(0.25, color="grey", lw=0.8, ls="--")
-    ax_r.axhline(3.0, color="grey", lw=0.8, ls="-.")
+    name = kernel.name
+    ax_t.set(title=f"{name} time, {spec.storage} storage", xlabel="n", ylabel="ms (device time)")
+    ax_r.set(title=f"{name} time ratios", xlabel="n", ylabel="ratio", yscale="log")
+    for target, ls in zip(spec.targets, ("--", "-.", ":"), strict=False):
+        ax_r.axhline(target, color="grey", lw=0.8, ls=ls)
     for ax in (ax_t, ax_r):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    figures.save(fig, path)
 
 
 def write(root: Path = Path(".")) -> Path:
@@ -235,31 +212,17 @@ def write(root: Path = Path(".")) -> Path:
             f"| {info['renderer']} | `{run['path'].name}` | {info['backend']} | "
             f"{info['version']} | {', '.join(sorted(t for t in timing if t))} |"
         )
-    for storage in ("float16", "float32"):
-        header, body = cumsum_table(runs, storage)
-        if body:
-            lines += [
-                "",
-                f"## cumsum, storage {storage}",
-                "",
-                "ddspgl's time, its ratio to the TF.js algorithm (lower is faster) and to "
-                "a copy pass (the memory-traffic floor).",
-                "",
-            ]
+    plots = []
+    for kernel in manifest.KERNELS:
+        if kernel.bench is None:
+            continue
+        for title, header, body in tables(runs, kernel):
+            lines += ["", f"## {title}", "", kernel.bench.caption, ""]
             lines += _markdown_table(header, body)
-    header, body = synth_table(runs)
-    if body:
-        lines += [
-            "",
-            "## harmonic synthesis",
-            "",
-            "The fused kernel's time, its speed-up over the TF.js op chain, and the "
-            "real-time factor (seconds of audio per second of compute).",
-            "",
-        ]
-        lines += _markdown_table(header, body)
-    plot = out.parent / "bench_cumsum.png"
-    plot_cumsum(runs, plot)
-    lines += ["", f"![cumsum time and ratios]({plot.name})", ""]
-    out.write_text("\n".join(lines))
+        if kernel.bench.plot is not None:
+            plots.append((kernel, out.parent / f"bench_{kernel.name}.png"))
+    for kernel, path in plots:
+        plot(runs, kernel, path)
+        lines += ["", f"![{kernel.name} time and ratios]({path.name})"]
+    out.write_text("\n".join(lines + [""]))
     return out

@@ -1,75 +1,52 @@
-"""Peak GPU memory of the DDSP synthesizer under each disposal policy: `ddspgl memory`.
+"""Peak GPU memory of the kernels' graphs under each disposal policy: `ddspgl memory`.
 
-Two graphs synthesize the same production-shaped controls (16 kHz, 250 frames per
-second, 100 harmonics, batch 1):
-
-``ddspgl``
-    the harmonic kernel's passes (kernels/harmonic.py): frame controls -> frame phase
-    increments -> their scan -> frame gains -> one audio-rate pass that upsamples inside
-    it. Nothing of size [K, n_samples] exists.
-``opchain``
-    the same synthesis as a converted DDSP graph runs it on TF.js
-    (kernels/harmonic_opchain.py): frame gains -> upsampled frequencies and amplitudes,
-    [K, n_samples] each -> TF.js's Hillis-Steele cumsum over them -> sin * amplitude ->
-    sum over harmonics.
-
-For each graph, length and storage the planner predicts the accounting of every policy
-(:mod:`ddspgl.harness.pipeline`); where the graph fits the context's texture limit it
-is also run under every policy, and the report records that the measured accounting
-equals the plan and that the outputs are bitwise identical.
+Each kernel's manifest entry names the graphs to profile (``memory``): for the harmonic
+synthesizer, ddspgl's passes and the op chain a converted DDSP graph runs on TF.js, both
+on the same production-shaped controls (kernels/memory_graphs.py). For each graph, length
+and storage the planner predicts the accounting of every policy
+(:mod:`ddspgl.harness.pipeline`); where the graph fits the context's texture limit it is
+also run under every policy, and the report records that the measured accounting equals
+the plan and that the outputs are bitwise identical.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from ..harness import pipeline
 from ..harness.context import STORAGES, Context
-from ..kernels import harmonic, harmonic_opchain
+from ..kernels import manifest, memory_graphs
+from . import figures, reports
 
-SAMPLE_RATE = 16000
-FRAME_RATE = 250
-HARMONICS = 100
+SAMPLE_RATE = memory_graphs.SAMPLE_RATE
+HARMONICS = memory_graphs.HARMONICS
 LENGTHS = (64000, 10 * 60 * SAMPLE_RATE)  # 4 s, 10 minutes
-GRAPHS = ("ddspgl", "opchain")
 REPORT_DIR = Path("reports") / "memory"
 MIB = 1 << 20
 UNLIMITED = 1 << 20  # a texture limit no graph here reaches, for planning alone
 
 
-def controls(n_samples: int, seed: int = 0):
-    """f0 [1, frames] (a 220 Hz note with 5.5 Hz vibrato), amplitude [1, frames] and a
-    random harmonic distribution [1, frames, K], as a DDSP decoder would emit them."""
-    frames = n_samples * FRAME_RATE // SAMPLE_RATE
-    t = np.arange(frames) / FRAME_RATE
-    f0 = 220.0 * 2.0 ** (np.sin(2 * np.pi * 5.5 * t) / 12)
-    amp = 0.5 + 0.3 * np.sin(2 * np.pi * 0.5 * t)
-    dist = np.random.default_rng(seed).uniform(0.0, 1.0, (1, frames, HARMONICS))
-    return (
-        f0[None].astype(np.float32),
-        amp[None].astype(np.float32),
-        dist.astype(np.float32),
-    )
+def entries(kernels: Iterable[str] | None = None) -> list[manifest.Kernel]:
+    """The named kernels' entries (every kernel with memory graphs by default); a
+    ValueError naming the kernels that have graphs when a named kernel has none."""
+    chosen = manifest.select(kernels)
+    have = [k.name for k in manifest.KERNELS if k.memory is not None]
+    lacking = [k.name for k in chosen if k.memory is None]
+    if kernels and lacking:
+        raise ValueError(f"kernel: {', '.join(lacking)} has no memory graphs; these do: {have}")
+    return [k for k in chosen if k.memory is not None]
 
 
-def graph(name: str, n_samples: int, storage: str) -> tuple[pipeline.Graph, str]:
-    """(graph, audio output value) of synthesizing `n_samples` with graph `name`."""
-    f0, amp, dist, sr32, _, shape = harmonic.check(
-        *controls(n_samples), sample_rate=SAMPLE_RATE, n_samples=n_samples, add_endpoint=True
-    )
-    if name == "ddspgl":
-        modulus = harmonic.phase_modulus(sr32, shape.hop)
-        g, audio, *_ = harmonic.graph(
-            f0, amp, dist, sr32, None, shape, modulus, normalize=True, storage=storage
-        )
-        return g, audio
-    if name == "opchain":
-        return harmonic_opchain.graph(f0, amp, dist, sr32, shape, normalize=True, storage=storage)
-    raise ValueError(f"graph must be one of {GRAPHS}, got {name!r}")
+def graph(kernel: str, name: str, n_samples: int, storage: str) -> tuple[pipeline.Graph, str]:
+    """(graph, output value) of graph `name` of `kernel` on `n_samples` samples."""
+    graphs = entries([kernel])[0].memory.graphs
+    if name not in graphs:
+        raise ValueError(f"graph: {kernel} has {tuple(graphs)}, not {name!r}")
+    return graphs[name].build(n_samples, storage)
 
 
 def _trace(snapshots: list[pipeline.Snapshot]) -> dict:
@@ -84,10 +61,11 @@ def _trace(snapshots: list[pipeline.Snapshot]) -> dict:
     }
 
 
-def profile(ctx: Context, name: str, n_samples: int, storage: str) -> dict:
+def profile(ctx: Context, kernel: str, name: str, n_samples: int, storage: str) -> dict:
     """Planned (and, where it fits, measured) accounting of every policy for one graph."""
-    g, audio = graph(name, n_samples, storage)
+    g, audio = graph(kernel, name, n_samples, storage)
     row = {
+        "kernel": kernel,
         "graph": name,
         "n_samples": n_samples,
         "storage": storage,
@@ -124,14 +102,18 @@ def profile(ctx: Context, name: str, n_samples: int, storage: str) -> dict:
     return row
 
 
-def run_all(ctx: Context, lengths=LENGTHS, storages=STORAGES, progress=None) -> list[dict]:
+def run_all(
+    ctx: Context, lengths=LENGTHS, storages=STORAGES, progress=None, kernels=None
+) -> list[dict]:
+    """Every memory graph of the named kernels (all by default) at every length and storage."""
     rows = []
     for n in lengths:
-        for name in GRAPHS:
-            for storage in storages:
-                if progress:
-                    progress(f"{name} {n} samples {storage}")
-                rows.append(profile(ctx, name, n, storage))
+        for entry in entries(kernels):
+            for name in entry.memory.graphs:
+                for storage in storages:
+                    if progress:
+                        progress(f"{entry.name} {name} {n} samples {storage}")
+                    rows.append(profile(ctx, entry.name, name, n, storage))
     return rows
 
 
@@ -139,7 +121,7 @@ def check(rows: list[dict]) -> list[str]:
     """What is wrong with a set of rows: accounting off the plan, outputs differing."""
     problems = []
     for r in rows:
-        what = f"{r['graph']} {r['n_samples']} {r['storage']}"
+        what = f"{r.get('kernel', '')} {r['graph']} {r['n_samples']} {r['storage']}".strip()
         if not r.get("fits"):
             continue
         if not r["identical"]:
@@ -158,6 +140,24 @@ def _length(n: int) -> str:
     return f"{n} ({seconds / 60:g} min)" if seconds >= 60 else f"{n} ({seconds:g} s)"
 
 
+def _about(rows: list[dict]) -> str:
+    """The report's introduction: each profiled kernel and its graphs, from the manifest."""
+    about = [manifest.get(name).memory for name in dict.fromkeys(r["kernel"] for r in rows)]
+    graphs = "; ".join(f"`{g}`: {m.graphs[g].about}" for m in about for g in m.graphs)
+    kernels = " ".join(m.about for m in about)
+    return (
+        f"{kernels} Peak bytes of textures held while any pass runs (inputs, "
+        "intermediates, pooled and held textures, outputs), exact by internal format; "
+        f"MiB = 2^20 bytes. {graphs}."
+    )
+
+
+def _graph(r: dict, rows: list[dict]) -> str:
+    """A row's graph, named with its kernel where the rows hold several kernels."""
+    several = len({x["kernel"] for x in rows}) > 1
+    return f"{r['kernel']} {r['graph']}" if several else r["graph"]
+
+
 def markdown(info: dict, rows: list[dict]) -> str:
     lines = [
         f"# GPU memory by disposal policy: {info['renderer']}",
@@ -165,30 +165,26 @@ def markdown(info: dict, rows: list[dict]) -> str:
         f"backend: {info['backend']} · {info['version']} · max texture size "
         f"{info['max_texture_size']}",
         "",
-        f"The DDSP harmonic synthesizer, {SAMPLE_RATE} Hz, {FRAME_RATE} frames/s, "
-        f"{HARMONICS} harmonics, batch 1. Peak bytes of textures held while any pass "
-        "runs (inputs, intermediates, pooled and held textures, outputs), exact by "
-        "internal format; MiB = 2^20 bytes. `ddspgl`: this project's kernels; `opchain`: "
-        "the same synthesis as a converted DDSP graph runs it on TF.js.",
+        _about(rows),
         "",
         "| graph | samples | storage | passes | keep MiB | pool MiB | early MiB "
         "| early / keep | early / pool | outputs identical | plan = measured |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        head = f"| {r['graph']} | {_length(r['n_samples'])} | {r['storage']} | {r['passes']} |"
+        head = f"| {_graph(r, rows)} | {_length(r['n_samples'])} | {r['storage']} | {r['passes']} |"
         peak = {p: t["peak_bytes"] for p, t in r["policies"].items()}
-        figures = (
+        cells = (
             f"{peak['keep'] / MIB:.2f} | {peak['pool'] / MIB:.2f} | "
             f"{peak['early'] / MIB:.2f} | {peak['early'] / peak['keep']:.1%} | "
             f"{peak['early'] / peak['pool']:.1%}"
         )
         if not r["fits"]:
-            lines.append(f"{head} {figures} | planned only | does not fit: {r['why']} |")
+            lines.append(f"{head} {cells} | planned only | does not fit: {r['why']} |")
             continue
         exact = all(t["measured_equals_plan"] for t in r["policies"].values())
         lines.append(
-            f"{head} {figures} | {'yes' if r['identical'] else 'NO'} | {'yes' if exact else 'NO'} |"
+            f"{head} {cells} | {'yes' if r['identical'] else 'NO'} | {'yes' if exact else 'NO'} |"
         )
     lines += [
         "",
@@ -202,7 +198,7 @@ def markdown(info: dict, rows: list[dict]) -> str:
             t = r["policies"]["early"]
             formats = ", ".join(f"{f} {b}" for f, b in sorted(t["peak_by_format"].items()))
             lines.append(
-                f"| {r['graph']} | {r['n_samples']} | {r['storage']} | {t['peak_pass']} "
+                f"| {_graph(r, rows)} | {r['n_samples']} | {r['storage']} | {t['peak_pass']} "
                 f"| {formats} |"
             )
     return "\n".join(lines) + "\n"
@@ -210,13 +206,8 @@ def markdown(info: dict, rows: list[dict]) -> str:
 
 def plot(rows: list[dict], path: Path) -> None:
     """Bytes held while each pass runs, one panel per graph at the shortest length."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     shown = [r for r in rows if r["fits"] and r["n_samples"] == min(x["n_samples"] for x in rows)]
-    fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.6), squeeze=False)
+    fig, axes = figures.plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.6), squeeze=False)
     for ax, r in zip(axes[0], shown, strict=True):
         for policy, style in zip(pipeline.POLICIES, ("-", "--", ":"), strict=True):
             t = r["policies"][policy]
@@ -227,36 +218,19 @@ def plot(rows: list[dict], path: Path) -> None:
                 where="mid",
                 label=f"{policy} (peak {t['peak_bytes'] / MIB:.1f} MiB)",
             )
-        ax.set_title(f"{r['graph']}, {r['n_samples']} samples, {r['storage']}", fontsize=9)
+        ax.set_title(f"{_graph(r, rows)}, {r['n_samples']} samples, {r['storage']}", fontsize=9)
         ax.set_xlabel("pass")
         ax.set_ylabel("MiB held")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _write(root: Path, slug: str, payload: dict, text: str, draw) -> list[Path]:
-    """reports/memory/<slug>.json, .md and .png (drawn by `draw(path)`)."""
-    out = root / REPORT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{slug}.json", out / f"{slug}.md", out / f"{slug}.png"]
-    paths[0].write_text(json.dumps(payload, indent=1) + "\n")
-    paths[1].write_text(text)
-    draw(paths[2])
-    return paths
+    figures.save(fig, path)
 
 
 def write_report(info: dict, slug: str, rows: list[dict], root: Path) -> list[Path]:
+    """reports/memory/<slug>.{json,md,png} of :func:`run_all`'s rows."""
     payload = {"info": info, "rows": rows}
-    return _write(root, slug, payload, markdown(info, rows), lambda path: plot(rows, path))
+    text = markdown(info, rows)
+    return reports.write(root / REPORT_DIR, slug, payload, text, lambda path: plot(rows, path))
 
 
 # -- browser -----------------------------------------------------------------------------------
@@ -265,7 +239,7 @@ BROWSER_TARGET = 0.40  # ddspgl with early disposal vs the stock-op synth, peak 
 
 
 def browser_markdown(info: dict, runs: list[dict]) -> str:
-    """The browser runs of :func:`ddspgl.harness.browser.memory_runs` as a table: peak
+    """The browser runs of :func:`ddspgl.tools.browser.memory_runs` as a table: peak
     ``tf.memory().numBytesInGPUAllocated`` sampled after every kernel, per TF.js mode."""
     lines = [
         f"# GPU memory in the browser: {info['renderer']}",
@@ -294,13 +268,10 @@ def browser_markdown(info: dict, runs: list[dict]) -> str:
 
 def browser_plot(runs: list[dict], path: Path) -> None:
     """numBytesInGPUAllocated after every kernel, one panel per TF.js mode."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     storages = list(dict.fromkeys(r["storage"] for r in runs))
-    fig, axes = plt.subplots(1, len(storages), figsize=(6 * len(storages), 3.8), squeeze=False)
+    fig, axes = figures.plt.subplots(
+        1, len(storages), figsize=(6 * len(storages), 3.8), squeeze=False
+    )
     for ax, storage in zip(axes[0], storages, strict=True):
         for r in (r for r in runs if r["storage"] == storage):
             ax.step(
@@ -315,10 +286,13 @@ def browser_plot(runs: list[dict], path: Path) -> None:
         ax.set_yscale("symlog", linthresh=1.0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    _save(fig, path)
+    figures.save(fig, path)
 
 
 def write_browser_report(info: dict, slug: str, runs: list[dict], root: Path) -> list[Path]:
+    """reports/memory/<slug>.{json,md,png} of the browser's memory runs."""
     payload = {"info": info, "runs": runs}
     text = browser_markdown(info, runs)
-    return _write(root, slug, payload, text, lambda path: browser_plot(runs, path))
+    return reports.write(
+        root / REPORT_DIR, slug, payload, text, lambda path: browser_plot(runs, path)
+    )

@@ -1,26 +1,24 @@
-"""The precision suite: cases, results, reports, and the regression check.
+"""The precision suite: running the cases, the reports, and the regression check.
 
-A kernel contributes a *suite*: a function ``cases(quick) -> list[Case]``. Each case
-runs the ddspgl kernel (and its baseline, recorded but never held to a budget) on one
-input and returns a :class:`Result` whose error is in a unit where lower is better and
-passes when ``error <= budget``. ``ddspgl precision`` and ``tests/precision`` run the
-same cases; the CLI also writes ``reports/precision/<renderer>.{json,md,png}``.
+Each kernel's manifest entry names its suite, ``cases(quick) -> list[Case]``
+(:mod:`ddspgl.kernels.suite`). ``ddspgl precision`` and ``tests/precision`` run the same
+cases; the CLI also writes ``reports/precision/<renderer>.{json,md,png}``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from ..harness.context import Context
 from ..kernels import manifest
 from ..kernels.suite import Case, Result
+from . import figures, reports
 
 REPORT_DIR = Path("reports") / "precision"
 # Errors below one float32 rounding of the unit are not told apart by the regression
@@ -30,18 +28,28 @@ REGRESSION_FACTOR = 2.0
 
 
 def all_cases(quick: bool = False, kernels: Iterable[str] | None = None) -> list[Case]:
-    """Every case of the named kernels' suites (all kernels in the manifest by default)."""
-    names = list(kernels) if kernels else [k.name for k in manifest.KERNELS]
-    entries = [manifest.get(name) for name in names]
-    return [case for entry in entries for case in entry.suite(quick)]
+    """Every case of the named kernels' suites (every kernel in the manifest by default)."""
+    return [case for entry in manifest.select(kernels) for case in entry.suite(quick)]
 
 
-def renderer_slug(renderer: str) -> str:
-    """A file name for a GL renderer: 'llvmpipe (LLVM 15.0.6, 256 bits)' -> 'llvmpipe'."""
-    name = re.sub(r"\(.*?\)", "", renderer)
-    name = name.split("/")[0]
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug or "unknown"
+def browser_cases(quick: bool = False, kernels: Iterable[str] | None = None) -> list[Case]:
+    """The browser suites of the named kernels (every kernel that has one by default);
+    a ValueError naming the kernels that have one when a named kernel has none."""
+    entries = manifest.select(kernels)
+    have = [k.name for k in manifest.KERNELS if k.browser_suite is not None]
+    lacking = [k.name for k in entries if k.browser_suite is None]
+    if kernels and lacking:
+        raise ValueError(f"kernel: {', '.join(lacking)} has no browser suite; these do: {have}")
+    return [c for k in entries if k.browser_suite is not None for c in k.browser_suite(quick)]
+
+
+def failure(case: Case, result: Result) -> str:
+    """Why `case` left its budget, with how the budget is derived."""
+    derivation = manifest.get(case.kernel).budget.derivation
+    return (
+        f"{case.id}: error {result.error:.3e} {result.unit} exceeds the budget "
+        f"{result.budget:.3e} (TF.js algorithm: {result.baseline_error}); budget: {derivation}"
+    )
 
 
 # -- regression baseline ------------------------------------------------------------------------
@@ -49,7 +57,7 @@ def renderer_slug(renderer: str) -> str:
 
 def load_baseline(ctx: Context, root: Path = Path(".")) -> dict[str, dict]:
     """The committed results for this renderer, keyed by case id ({} if none)."""
-    path = root / REPORT_DIR / f"{renderer_slug(ctx.renderer)}.json"
+    path = root / REPORT_DIR / f"{reports.renderer_slug(ctx.renderer)}.json"
     if not path.is_file():
         return {}
     return {row["id"]: row for row in json.loads(path.read_text())["cases"]}
@@ -149,11 +157,7 @@ def markdown(info: dict, rows: list[dict]) -> str:
 
 def plot(info: dict, rows: list[dict], path: Path) -> None:
     """Error against length, log-log: ddspgl solid, TF.js dashed, budgets dotted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = figures.plt
     # One panel per kernel, error unit and storage that the rows hold, two to a line.
     panels = sorted({(r["kernel"], r["unit"], r["storage"]) for r in rows})
     n_lines = -(-len(panels) // 2)
@@ -171,7 +175,7 @@ def plot(info: dict, rows: list[dict], path: Path) -> None:
         positive = [v for v in values if v is not None and 0 < v < math.inf]
         tiny = min(positive, default=1.0) / 10
         series = sorted({r["series"] for r in subset})
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        colors = figures.colors()
         for ci, name in enumerate(series):
             pts = sorted(((r["n"], r) for r in subset if r["series"] == name), key=lambda t: t[0])
             ns = sorted({n for n, _ in pts})
@@ -209,20 +213,22 @@ def plot(info: dict, rows: list[dict], path: Path) -> None:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(f"ddspgl precision on {info['renderer']}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    figures.save(fig, path)
 
 
 def write_report(ctx: Context, results: list[tuple[Case, Result]], root: Path = Path(".")):
-    """Write reports/precision/<renderer>.{json,md,png}; returns (paths, rows)."""
+    """Write reports/precision/<renderer>.{json,md,png}; returns (paths, rows).
+
+    `ctx` is a GL context or a browser host, whose renderer is already its report name
+    (a name is its own slug)."""
     baseline = load_baseline(ctx, root)
     info = ctx.info()
     rows = [_row(c, r, baseline) for c, r in results]
-    out = root / REPORT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / renderer_slug(ctx.renderer)
-    stem.with_suffix(".json").write_text(json.dumps({"info": info, "cases": rows}, indent=1))
-    stem.with_suffix(".md").write_text(markdown(info, rows))
-    plot(info, rows, stem.with_suffix(".png"))
-    return [stem.with_suffix(s) for s in (".json", ".md", ".png")], rows
+    paths = reports.write(
+        root / REPORT_DIR,
+        reports.renderer_slug(ctx.renderer),
+        {"info": info, "cases": rows},
+        markdown(info, rows),
+        lambda path: plot(info, rows, path),
+    )
+    return paths, rows

@@ -7,11 +7,13 @@ reports/bench/<renderer>.json; the machine info it carries names the GL renderer
 from __future__ import annotations
 
 import os
+from statistics import median
 
 import pytest
 
 from ddspgl.harness import default_context
-from ddspgl.tools.precision import renderer_slug
+from ddspgl.harness.timing import Stopwatch
+from ddspgl.tools.reports import renderer_slug
 
 FULL = os.environ.get("DDSPGL_BENCH", "quick") == "full"
 ROUNDS = 7 if FULL else 3
@@ -27,11 +29,9 @@ def run_timed(benchmark, session_ctx):
     """Benchmark `fn() -> Texture` (passes only, inputs uploaded beforehand).
 
     pytest-benchmark records the wall time of each round (the round waits for the GPU);
-    extra_info["gpu_median_s"] adds the GL timer query's median where the driver has one.
+    extra_info["device_median_s"] adds the median of the rounds' Stopwatch times (the GL
+    timer query where the driver has one).
     """
-    from statistics import median
-
-    from ddspgl.harness.timing import Stopwatch
 
     def run(fn, **info):
         seconds = []

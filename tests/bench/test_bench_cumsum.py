@@ -37,7 +37,11 @@ def test_cumsum(benchmark, run_timed, session_ctx, n, impl, storage):
     x = session_ctx.upload(np.full((1, n), 440 / 16000, np.float32))
     try:
         run_timed(
-            _impl(impl, session_ctx, x, storage), kernel="cumsum", impl=impl, n=n, storage=storage
+            _impl(impl, session_ctx, x, storage),
+            kernel=cumsum.NAME,
+            impl=impl,
+            n=n,
+            storage=storage,
         )
     finally:
         x.release()

@@ -55,7 +55,7 @@ def test_harmonic(benchmark, session_ctx, impl, storage):
     rounds = 5 if impl == "ddspgl" else 2  # the op chain takes seconds per call
     out = benchmark.pedantic(target, rounds=rounds, warmup_rounds=0, iterations=1)
     benchmark.extra_info.update(
-        kernel="harmonic",
+        kernel=harmonic.NAME,
         impl=impl,
         shape=SHAPE,
         storage=storage,

@@ -1,6 +1,6 @@
 """The precision suite: every case inside its derived budget, none regressed.
 
-The cases are those `ddspgl precision` runs (kernels/*_suite.py). The regression check
+The cases are those `ddspgl precision` runs (each manifest entry's suite). The regression check
 compares each error with the committed report for this renderer
 (reports/precision/<renderer>.json) and fails past twice its committed value.
 """
@@ -26,10 +26,7 @@ def committed(session_ctx):
 )
 def test_case(ctx, committed, case):
     result = case.run(ctx)
-    assert result.ok, (
-        f"{case.id}: error {result.error:.3e} {result.unit} exceeds the budget "
-        f"{result.budget:.3e} (TF.js algorithm: {result.baseline_error})"
-    )
+    assert result.ok, precision.failure(case, result)
     reason = precision.regression(result, committed.get(case.id))
     assert reason is None, f"{case.id}: {reason}"
 
