@@ -166,3 +166,59 @@ def test_stopwatch_times_gl_work(ctx):
         x.release()
     assert watch.method in ("gl-timer-query", "wall-finish")
     assert 0 < watch.seconds < 10
+
+
+# -- closing ----------------------------------------------------------------------------------
+
+
+def test_closed_context_raises_a_clear_error():
+    import ddspgl
+
+    ctx = Context()
+    ddspgl.cumsum(np.full(100, 0.3, np.float32), period=1.0, ctx=ctx)
+    assert ctx.counters.programs_cached > 0
+    live = ctx.upload(np.ones((1, 4), np.float32))
+    ctx.close()
+    assert ctx.closed and ctx.counters.programs_cached == 0
+    for use in (
+        lambda: ctx.texture(1, 4, 1, "float16"),
+        lambda: ctx.upload(np.ones((1, 4), np.float32)),
+        ctx.finish,
+        lambda: ctx.gl_error,
+        live.read,
+    ):
+        with pytest.raises(ContextError, match="this Context is closed: create a new one"):
+            use()
+    with pytest.raises(ContextError, match="Context closed twice"):
+        ctx.close()
+    with pytest.raises(ValueError, match="ctx: this Context is closed"):
+        ddspgl.cumsum([0.1, 0.2], ctx=ctx)
+
+
+def test_close_inside_its_own_with_block_is_refused(fresh_ctx):
+    ctx = fresh_ctx()
+    with ctx, pytest.raises(ContextError, match="inside this Context's own `with` block"):
+        ctx.close()
+    assert not ctx.closed
+
+
+def test_a_context_made_inside_another_ones_block_leaves_it_current(fresh_ctx):
+    outer = fresh_ctx()
+    x = np.array([[1.0, 2.0, 3.0]], np.float32)
+    with outer:
+        up = outer.upload(x)
+        inner = fresh_ctx()
+        inner_up = inner.upload(x)  # switches to the inner context and back
+        np.testing.assert_array_equal(up.read(), x)
+        np.testing.assert_array_equal(inner_up.read(), x)
+        up.release()
+        inner_up.release()
+    assert outer.gl_error == inner.gl_error == "GL_NO_ERROR"
+
+
+@pytest.mark.parametrize("ctx_arg", ["egl", 3, object()])
+def test_ctx_that_is_not_a_context_names_what_to_pass(ctx_arg):
+    import ddspgl
+
+    with pytest.raises(ValueError, match=r"^ctx: expected a ddspgl\.harness\.Context or None"):
+        ddspgl.cumsum([0.1, 0.2], ctx=ctx_arg)
