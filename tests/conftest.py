@@ -1,16 +1,36 @@
-"""Fixtures: one GL context per session, checked around every test.
+"""Fixtures: one GL context per session, checked around every test; markers by folder.
 
 `ctx` is the shared context with two guards: no GL error before or after the test, and
 the live-texture counter and allocated bytes back where they started (no leaks, on
 success or failure paths alike). `fresh_ctx` is a context of its own for tests that need
 isolation (counters from zero, a lowered texture limit).
+
+Tests under tests/browser, tests/bench and tests/model are marked ``browser``, ``bench``
+and ``model`` (markers registered in pyproject.toml), and so is any test that opens the
+browser (the `host` fixture): ``pytest -m "not slow and not browser and not model"`` is
+the fast loop.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ddspgl.harness import Context, default_context
+
+TESTS = Path(__file__).resolve().parent
+MARKED_FOLDERS = ("browser", "bench", "model")  # tests/<folder>: marked <folder>
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.resolve().relative_to(TESTS).parts[0]
+        marks = {folder} & set(MARKED_FOLDERS)
+        if "host" in getattr(item, "fixturenames", ()):
+            marks.add("browser")
+        for name in sorted(marks):
+            item.add_marker(name)
 
 
 @pytest.fixture(scope="session")
