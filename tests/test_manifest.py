@@ -9,6 +9,7 @@ import pytest
 
 from ddspgl import cli
 from ddspgl.kernels import manifest, memory_graphs
+from ddspgl.kernels.suite import Result
 from ddspgl.tools import precision, reports
 from paths import ROOT
 
@@ -58,6 +59,15 @@ def test_browser_and_memory_selections_name_the_kernels_that_have_them():
     for name in lacking:
         with pytest.raises(ValueError, match=f"{name} has no browser suite; these do"):
             precision.browser_cases(quick=True, kernels=[name])
+
+
+def test_a_failing_case_names_how_its_budget_is_derived():
+    for k in manifest.KERNELS:
+        case = k.suite(True)[0]
+        result = Result(error=2.0, budget=1.0, unit="period", passes=1, seconds=0.0)
+        why = precision.failure(case, result)
+        assert why.startswith(f"{case.id}: error 2.000e+00 period exceeds the budget 1.000e+00")
+        assert why.endswith(f"budget: {k.budget.derivation}")
 
 
 def test_memory_controls_check_their_length():
