@@ -6,6 +6,7 @@
 
 from .kernels.cumsum import cumsum
 from .kernels.harmonic import harmonic_synth
+from .kernels.yin import yin
 
 __version__ = "0.1.0"
-__all__ = ["cumsum", "harmonic_synth", "__version__"]
+__all__ = ["cumsum", "harmonic_synth", "yin", "__version__"]

@@ -148,8 +148,9 @@ class Config:
 
     @property
     def padded(self) -> int:
-        """Samples per uploaded row: pad, every block, the longest lag and a margin."""
-        return self.pad + self.blocks * self.block + 4 * self.lags4 + 2
+        """Samples per uploaded row: pad, every block (or the signal, if longer: a window
+        shorter than the hop skips samples), the longest lag and a margin."""
+        return self.pad + max(self.blocks * self.block, self.n_samples) + 4 * self.lags4 + 2
 
 
 def _integer(value, name: str, low: int, high: int) -> int:
