@@ -292,7 +292,12 @@ class Context:
     @staticmethod
     def _create_egl() -> moderngl.Context:
         try:
-            return moderngl.create_context(standalone=True, backend="egl", require=330)
+            # moderngl's stubs type **settings as dicts; backend is a str at run time.
+            return moderngl.create_context(
+                standalone=True,
+                require=330,
+                backend="egl",  # type: ignore[arg-type]
+            )
         except Exception as exc:  # moderngl raises bare Exception from glcontext
             raise ContextError(
                 f"could not create a headless EGL context ({exc}). It needs libEGL and a "
@@ -355,7 +360,7 @@ class Context:
         if self._window is not None:
             import glfw
 
-            glfw.make_context_current(None)
+            glfw.make_context_current(None)  # type: ignore[arg-type]  # NULL: none
         else:
             self.gl.__exit__(None, None, None)
 

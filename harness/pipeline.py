@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,8 @@ class Pass:
     body: str
     inputs: tuple[tuple[str, str], ...]  # (shader operand name, value name)
     output: str
-    uniforms: tuple[tuple[str, tuple[str, object]], ...] = ()
-    defines: tuple[tuple[str, object], ...] = ()
+    uniforms: tuple[tuple[str, tuple[str, Any]], ...] = ()  # name -> (GLSL type, value)
+    defines: tuple[tuple[str, int | float | str], ...] = ()
 
 
 class GraphError(ValueError):
@@ -85,7 +86,9 @@ class Graph:
         self._bound: dict[str, Texture] = {}
         self._written: set[str] = set()
 
-    def _declare(self, name: str, rows, cols, channels, storage, kind) -> str:
+    def _declare(
+        self, name: str, rows: int, cols: int, channels: int, storage: str, kind: str
+    ) -> str:
         unique, i = name, 2
         while unique in self.values:
             unique, i = f"{name}#{i}", i + 1
@@ -94,7 +97,13 @@ class Graph:
         self.values[unique] = Value(unique, int(rows), int(cols), channels, storage, kind)
         return unique
 
-    def upload(self, name: str, data, *, shape: tuple[int, ...] | None = None) -> str:
+    def upload(
+        self,
+        name: str,
+        data: np.ndarray | Callable[[], np.ndarray],
+        *,
+        shape: tuple[int, ...] | None = None,
+    ) -> str:
         """A float32 input: `data` is [rows, cols] (R32F) or [rows, cols, 4] (RGBA32F), or a
         callable returning one, called when the first pass that reads it is about to run
         (then `shape` declares what it returns)."""
@@ -132,8 +141,8 @@ class Graph:
         output: str,
         *,
         label: str | None = None,
-        uniforms: Mapping[str, tuple[str, object]] | None = None,
-        defines: Mapping[str, object] | None = None,
+        uniforms: Mapping[str, tuple[str, Any]] | None = None,
+        defines: Mapping[str, int | float | str] | None = None,
     ) -> str:
         """Add a pass of `body` reading `inputs` (operand name -> value) into `output`."""
         for operand, value in inputs.items():
@@ -251,17 +260,21 @@ def plan(
         raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
     if not graph.passes:
         raise GraphError(f"{graph.name}: no passes")
-    keys = {}
-    for value in graph.values.values():
-        if value.kind == BOUND:
+    keys: dict[str, Key] = {}
+    for declared in graph.values.values():
+        if declared.kind == BOUND:
             continue
         try:
-            layout_ = layout(
-                value.rows, value.cols, value.channels, value.storage, max_texture_size
+            width, height, fmt, _ = layout(
+                declared.rows,
+                declared.cols,
+                declared.channels,
+                declared.storage,
+                max_texture_size,
             )
         except ValueError as exc:
-            raise ValueError(f"{graph.name}: {value.name}: {exc}") from None
-        keys[value.name] = layout_[:3]
+            raise ValueError(f"{graph.name}: {declared.name}: {exc}") from None
+        keys[declared.name] = (width, height, fmt)
 
     first_read: dict[str, int] = {}
     last_read: dict[str, int] = {}
@@ -269,8 +282,8 @@ def plan(
         for _, value in p.inputs:
             first_read.setdefault(value, i)
             last_read[value] = i
-    for name, value in graph.values.items():
-        if value.kind == UPLOAD and name not in first_read:
+    for name, declared in graph.values.items():
+        if declared.kind == UPLOAD and name not in first_read:
             raise GraphError(f"{graph.name}: upload {name!r} is never read")
     outputs = set(graph.outputs)
 
@@ -347,8 +360,8 @@ def plan(
     )
 
 
-def _snapshot(label: str, owned: Counter) -> Snapshot:
-    by_format = Counter()
+def _snapshot(label: str, owned: Counter[Key]) -> Snapshot:
+    by_format: Counter[str] = Counter()
     for key, count in owned.items():
         by_format[key[2]] += count * key_bytes(key)
     return Snapshot(
@@ -369,7 +382,7 @@ class Pool:
         self.ctx = ctx
         self._free: dict[Key, list[Texture]] = {}
 
-    def counts(self) -> Counter:
+    def counts(self) -> Counter[Key]:
         return Counter({k: len(v) for k, v in self._free.items() if v})
 
     @property
@@ -380,8 +393,8 @@ class Pool:
     def textures(self) -> int:
         return sum(map(len, self._free.values()))
 
-    def by_format(self) -> Counter:
-        counts = Counter()
+    def by_format(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
         for textures in self._free.values():
             for t in textures:
                 counts[t.format] += t.nbytes
@@ -402,7 +415,7 @@ class Pool:
     def __enter__(self) -> Pool:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -431,7 +444,7 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 
@@ -444,24 +457,24 @@ def execute(ctx: Context, graph: Graph, policy: str = "early", *, pool: Pool | N
     if pool is not None and pool.ctx is not ctx:
         raise ValueError("pool: belongs to another context")
     with ctx:  # current on this thread, once, for the whole run
-        own_pool = policy == "pool" and pool is None
-        if own_pool:
-            pool = Pool(ctx)
+        own = Pool(ctx) if policy == "pool" and pool is None else None
         try:
-            return _execute(ctx, graph, policy, pool)
+            return _execute(ctx, graph, policy, own or pool)
         finally:
-            if own_pool:
-                pool.close()
+            if own is not None:
+                own.close()
 
 
 def _execute(ctx: Context, graph: Graph, policy: str, pool: Pool | None) -> Run:
-    pl = plan(graph, policy, ctx.max_texture_size, pool.counts() if policy == "pool" else None)
+    if policy != "pool":
+        pool = None
+    pl = plan(graph, policy, ctx.max_texture_size, pool.counts() if pool else None)
     c = ctx.counters
-    held_by_pool = pool.nbytes if policy == "pool" else 0
+    held_by_pool = pool.nbytes if pool else 0
     base_bytes = c.bytes_alive - held_by_pool
-    base_textures = c.textures_alive - (pool.textures if policy == "pool" else 0)
+    base_textures = c.textures_alive - (pool.textures if pool else 0)
     base_format = Counter(c.bytes_by_format)
-    if policy == "pool":
+    if pool:
         base_format.subtract(pool.by_format())
     slots: dict[int, Texture] = {}  # slot -> texture, for live and held textures
     where: dict[str, int] = {}  # value -> slot
@@ -470,9 +483,9 @@ def _execute(ctx: Context, graph: Graph, policy: str, pool: Pool | None) -> Run:
         for i, p in enumerate(graph.passes):
             for a in pl.allocs[i]:
                 value = graph.values[a.value]
-                if a.source == "held":
+                if a.source == "held" and a.reuse is not None:
                     texture = slots.pop(a.reuse).relabel(value.rows, value.cols)
-                elif a.source == "pool":
+                elif a.source == "pool" and pool is not None:
                     texture = pool.take(pl.keys[a.value]).relabel(value.rows, value.cols)
                 else:
                     texture = ctx.texture(value.rows, value.cols, value.channels, value.storage)
@@ -516,13 +529,13 @@ def _execute(ctx: Context, graph: Graph, policy: str, pool: Pool | None) -> Run:
     return run
 
 
-def _free(frees, slots: dict[int, Texture], pool: Pool | None, pl: Plan) -> None:
+def _free(frees: tuple[Free, ...], slots: dict[int, Texture], pool: Pool | None, pl: Plan) -> None:
     for f in frees:
         texture = slots[f.slot]
         if f.action == "hold":
             continue  # stays in `slots` until an Alloc with reuse=f.slot takes it
         del slots[f.slot]
-        if f.action == "pool":
+        if f.action == "pool" and pool is not None:
             pool.give(pl.keys[f.value], texture)
         else:
             texture.release()

@@ -46,7 +46,7 @@ class Stopwatch:
         try:
             elapsed_ns = QUERY_LIMIT_NS
             if self._query is not None:
-                self._query.__exit__(*exc)
+                self._query.__exit__()
                 elapsed_ns = self._query.elapsed  # waits for the GPU
                 self._query = None
             self.ctx.finish()

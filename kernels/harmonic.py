@@ -321,19 +321,19 @@ def _from_digits(d: np.ndarray) -> np.ndarray:
 
 
 def harmonic_synth(
-    f0_hz,
-    amplitude,
-    harmonic_distribution,
+    f0_hz: ArrayLike,
+    amplitude: ArrayLike,
+    harmonic_distribution: ArrayLike,
     *,
-    sample_rate=16000,
-    n_samples=64000,
-    normalize=True,
-    initial_phase=None,
-    return_final_phase=False,
-    add_endpoint=True,
-    storage="float16",
-    ctx=None,
-):
+    sample_rate: float = 16000,
+    n_samples: int = 64000,
+    normalize: bool = True,
+    initial_phase: ArrayLike | None = None,
+    return_final_phase: bool = False,
+    add_endpoint: bool = True,
+    storage: str = "float16",
+    ctx: Context | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """DDSP's harmonic synthesizer (see the module docstring for the exact semantics).
 
     Args:

@@ -1,0 +1,1 @@
+../../ddspgl/__init__.py
