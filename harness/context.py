@@ -18,8 +18,8 @@ thread only, so a glfw context must be created there.)
 
 Programs: compiled programs are cached per context, at most ``program_cache`` of them
 (least recently used evicted and released first). A program depends on what its shader
-needs (body, operand names and channels, uniform declarations, defines): kernels pass
-sizes as uniforms, not defines.
+needs (body, operand names and channels, uniform declarations, defines), never on the
+shapes it runs on: shapes are uniforms (:func:`~ddspgl.harness.shader.shape_uniforms`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 import moderngl
 import numpy as np
 
-from .shader import Operand, ProgramSource, fragment_source, vertex_source
+from .shader import Operand, ProgramSource, fragment_source, shape_uniforms, vertex_source
 
 BACKENDS = ("egl", "glfw")
 BACKEND_ENV = "DDSPGL_BACKEND"
@@ -530,7 +530,8 @@ class Context:
                 tex.use(unit)
                 if name in prog:  # a variant may never read an input (exclusive, n = 1)
                     prog[name].value = unit  # type: ignore[union-attr]
-            for name, (_, value) in uniforms.items():
+            values = {n: v for n, (_, v) in uniforms.items()} | shape_uniforms(src)
+            for name, value in values.items():
                 if name in prog:  # the compiler drops uniforms a variant does not read
                     prog[name].value = value  # type: ignore[union-attr]
             fbo = output.framebuffer()
