@@ -235,6 +235,16 @@ def get(name: str) -> Kernel:
         raise ValueError(f"kernel: unknown {name!r}; known: {', '.join(BY_NAME)}") from None
 
 
-def select(names) -> list[Kernel]:
-    """The entries called `names` (every entry when `names` is empty or None)."""
-    return [get(name) for name in names] if names else list(KERNELS)
+def select(names, having: str | None = None) -> list[Kernel]:
+    """The entries called `names` (every entry when `names` is empty or None); with
+    `having`, a field, only those where it is set, and a ValueError naming the entries that
+    have it when one of `names` has not."""
+    chosen = [get(name) for name in names] if names else list(KERNELS)
+    if having is None:
+        return chosen
+    lacking = [k.name for k in chosen if getattr(k, having) is None]
+    if names and lacking:
+        have = [k.name for k in KERNELS if getattr(k, having) is not None]
+        what = having.replace("_", " ")
+        raise ValueError(f"kernel: {', '.join(lacking)} has no {what}; these do: {have}")
+    return [k for k in chosen if getattr(k, having) is not None]

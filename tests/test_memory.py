@@ -115,5 +115,5 @@ def test_a_kernel_without_memory_graphs_is_a_clear_error(tmp_path, capsys):
     for name in lacking:
         assert cli.main(["memory", "--kernel", name, "--root", str(tmp_path)]) == 2
         err = capsys.readouterr().err
-        assert f"{name} has no memory graphs; these do: {have}" in err
+        assert f"{name} has no memory; these do: {have}" in err
     assert not (tmp_path / "reports").exists()

@@ -31,14 +31,8 @@ UNLIMITED = 1 << 20  # a texture limit no graph here reaches, for planning alone
 
 
 def entries(kernels: Iterable[str] | None = None) -> list[manifest.Kernel]:
-    """The named kernels' entries (every kernel with memory graphs by default); a
-    ValueError naming the kernels that have graphs when a named kernel has none."""
-    chosen = manifest.select(kernels)
-    have = [k.name for k in manifest.KERNELS if k.memory is not None]
-    lacking = [k.name for k in chosen if k.memory is None]
-    if kernels and lacking:
-        raise ValueError(f"kernel: {', '.join(lacking)} has no memory graphs; these do: {have}")
-    return [k for k in chosen if k.memory is not None]
+    """The named kernels' entries (every kernel with memory graphs by default)."""
+    return manifest.select(kernels, having="memory")
 
 
 def graph(kernel: str, name: str, n_samples: int, storage: str) -> tuple[pipeline.Graph, str]:
