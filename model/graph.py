@@ -127,7 +127,7 @@ class Model:
     def library_names(self) -> set[str]:
         """Names of the nodes inside library functions (their Consts are weights too)."""
         names = set()
-        for func in self.doc["modelTopology"].get("library", {}).get("function", []) or []:
+        for func in (self.doc["modelTopology"].get("library") or {}).get("function") or []:
             for n in func.get("nodeDef", []) or []:
                 names.add(n.get("name"))
         return names
@@ -395,10 +395,13 @@ def _check_nodes(where, nodes, label: str) -> set[str]:
 
 def _library(where, topology: dict) -> list[dict]:
     """The function definitions of modelTopology.library (control flow v2 bodies)."""
-    library = topology.get("library", {})
+    library = topology.get("library")
+    if library is None:
+        return []
     if not isinstance(library, dict):
         raise ModelError(f"{where}: modelTopology.library must be an object")
-    functions = library.get("function") or []
+    functions = library.get("function")
+    functions = [] if functions is None else functions
     if not isinstance(functions, list) or not all(isinstance(f, dict) for f in functions):
         raise ModelError(f"{where}: modelTopology.library.function must be a list of objects")
     return functions
@@ -411,7 +414,8 @@ def _initializer(where, doc: dict) -> list[dict]:
         return []
     if not isinstance(init, dict):
         raise ModelError(f"{where}: modelInitializer must be an object")
-    nodes = init.get("node") or []
+    nodes = init.get("node")
+    nodes = [] if nodes is None else nodes
     _check_nodes(where, nodes, "modelInitializer.node")
     return nodes
 
@@ -420,7 +424,7 @@ def _const_nodes(doc: dict) -> list[dict]:
     """Every Const node whose value lives in the weights: the graph's, its library
     functions' and its initializer's (a checked document)."""
     nodes = list(doc["modelTopology"]["node"])
-    for func in doc["modelTopology"].get("library", {}).get("function") or []:
+    for func in (doc["modelTopology"].get("library") or {}).get("function") or []:
         nodes += func.get("nodeDef") or []
     nodes += (doc.get("modelInitializer") or {}).get("node") or []
     return [n for n in nodes if n["op"] == "Const"]
@@ -497,13 +501,16 @@ def check_doc(where, doc: dict) -> None:
                     f"{where}: node {node['name']!r} reads {name!r}, which is not a node"
                 )
     for f, func in enumerate(_library(where, topology)):
-        _check_nodes(where, func.get("nodeDef") or [], f"modelTopology.library.function[{f}]")
+        defs = func.get("nodeDef")
+        _check_nodes(where, [] if defs is None else defs, f"modelTopology.library.function[{f}]")
     _initializer(where, doc)
-    signature = doc.get("signature", {})
+    signature = doc.get("signature")
+    signature = {} if signature is None else signature
     if not isinstance(signature, dict):
         raise ModelError(f"{where}: signature must be an object, got {type(signature).__name__}")
     for key in ("inputs", "outputs"):
-        entries = signature.get(key) or {}
+        entries = signature.get(key)
+        entries = {} if entries is None else entries
         if not isinstance(entries, dict):
             raise ModelError(f"{where}: signature.{key} must be an object of tensors")
         for k, entry in entries.items():
