@@ -14,11 +14,22 @@ Layout (tfjs-converter 4.22)
     float32/int32 weights quantized to uint8, uint16 (``min``, ``scale``) or float16.
 
 Errors
-    Anything else is a :class:`ModelError` naming the file, weight or node: malformed
-    JSON, a layers model, an unknown dtype, a shard path outside the folder, a missing
-    or short shard, a node input that names no node. :func:`save` writes into a
-    temporary folder beside the output and moves it into place only when every file is
-    written, so a failure leaves nothing behind.
+    Anything else is a :class:`ModelError` naming the file, weight or node, raised before
+    any rewrite starts (:func:`load`, :meth:`Model.check`): malformed JSON or JSON nested
+    deeper than :data:`MAX_DEPTH`, a layers model, a value of the wrong JSON type where a
+    name, op, input list, attr (each AttrValue field), signature or manifest entry goes, a
+    node input or signature tensor that names no node (``name``, ``name:1`` and ``^name``
+    all name node ``name``), a cycle (a model is a DAG; only a TF1 while loop's edge out
+    of NextIteration may close one), a Const node without its weight or with a weight of
+    another dtype or shape than it declares, an unknown dtype, a shard path outside the
+    folder or holding a NUL byte, a missing or short shard, and a shard or model.json that
+    is not a regular file (a FIFO would block the read forever: it is refused before
+    being opened).
+
+    Output folders are checked before any work (:func:`check_output`: not a file, not a
+    symbolic link, not a non-empty folder, in a place this process can write), and
+    :func:`save` writes into a temporary folder beside the output and moves it into place
+    only when every file is written, so a failure leaves nothing behind.
 """
 
 from __future__ import annotations

@@ -118,6 +118,36 @@ BAD = {
         None,
         "weightsManifest must be a list",
     ),
+    "cycle": (
+        _doc(nodes=[placeholder("x", [2]), op("m", "Mul", ["x", "m:0"])], paths=[]),
+        {},
+        "the graph has a cycle, 'm' reads 'm'",
+    ),
+    "signature names no node": (
+        _doc(paths=[], signature={"outputs": {"o": {"name": "nope:0"}}}),
+        {},
+        "signature.outputs['o'] names 'nope:0', which is not a node",
+    ),
+    "signature a string": (_doc(paths=[], signature="oops"), {}, "signature must be an object"),
+    "attr a string": (
+        _doc(nodes=[placeholder("x", [2]), {"name": "y", "op": "Neg", "attr": "oops"}], paths=[]),
+        {},
+        "node 'y': attr must be an object, got str",
+    ),
+    "Const without weight": (
+        _doc(nodes=[graph.const_node("w", "float32", [2])], paths=[]),
+        {},
+        "Const node 'w' has no weight",
+    ),
+    "weight of another dtype": (
+        _doc(
+            nodes=[graph.const_node("w", "float32", [2])],
+            weights=[{"name": "w", "shape": [2], "dtype": "int32"}],
+        ),
+        {"group1-shard1of1.bin": bytes(8)},
+        "Const node 'w' is DT_FLOAT, its weight int32[2]",
+    ),
+    "nested 200,000 deep": ('{"a": ' + "[" * 200_000 + "]" * 200_000 + "}", None, "nested deeper"),
 }
 
 
