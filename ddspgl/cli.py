@@ -66,11 +66,11 @@ def _browser_host(args):
 def _precision_browser(args) -> int:
     """The cumsum suite through the TF.js bundle in headless Chromium, both TF.js modes."""
     from .tools import precision
-    from .kernels import cumsum_browser
 
-    if args.kernel and set(args.kernel) != {"cumsum"}:
-        raise ContextError("--backend browser runs the cumsum suite only")
-    cases = cumsum_browser.cases(quick=args.quick)
+    try:
+        cases = precision.browser_cases(quick=args.quick, kernels=args.kernel)
+    except ValueError as exc:
+        raise ContextError(f"--backend browser: {exc}") from exc
     with _browser_host(args) as host:
         print(f"{len(cases)} cases on {host.renderer} (browser)", file=sys.stderr)
         results = precision.run_cases(host, cases)
@@ -92,6 +92,8 @@ def _bench_browser(args) -> int:
 
     from .tools import bench_report, browser
 
+    if args.kernel and set(args.kernel) != {browser.BENCH_KERNEL}:
+        raise ContextError(f"--backend browser: the browser benchmark times {browser.BENCH_KERNEL}")
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
     with _browser_host(args) as host:
@@ -129,7 +131,8 @@ def cmd_bench(args) -> int:
     import pytest
 
     from .harness import default_context
-    from .tools.precision import renderer_slug
+    from .kernels import manifest
+    from .tools.reports import renderer_slug
 
     if args.backend == "browser":
         return _bench_browser(args)
@@ -140,6 +143,7 @@ def cmd_bench(args) -> int:
             f"ddspgl: no benchmark suite at {suite} (run from a clone of ddspgl)", file=sys.stderr
         )
         return 2
+    modules = [str(suite / k.bench.module) for k in manifest.select(args.kernel) if k.bench]
     if args.backend:
         os.environ["DDSPGL_BACKEND"] = args.backend
     os.environ["DDSPGL_BENCH"] = "quick" if args.quick else "full"
@@ -149,7 +153,7 @@ def cmd_bench(args) -> int:
     print(f"benchmarks on {ctx.renderer} ({ctx.backend}) -> {out}", file=sys.stderr)
     return pytest.main(
         [
-            str(suite),
+            *modules,
             "-v",
             "-p",
             "no:cacheprovider",
@@ -164,15 +168,22 @@ def cmd_bench(args) -> int:
 
 def cmd_memory(args) -> int:
     from .tools import memory
-    from .tools.precision import renderer_slug
+    from .tools.reports import renderer_slug
 
     if args.backend == "browser":
         return _memory_browser(args)
+    try:
+        memory.entries(args.kernel)
+    except ValueError as exc:
+        raise ContextError(str(exc)) from exc
     ctx = _context(args)
     lengths = memory.LENGTHS[:1] if args.quick else memory.LENGTHS
     print(f"memory by disposal policy on {ctx.renderer} ({ctx.backend})", file=sys.stderr)
     rows = memory.run_all(
-        ctx, lengths, progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True)
+        ctx,
+        lengths,
+        progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True),
+        kernels=args.kernel,
     )
     info = ctx.info()
     paths = memory.write_report(info, renderer_slug(ctx.renderer), rows, Path(args.root))
@@ -295,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the precision suite, write reports/precision/<renderer>.*",
     )
     p.add_argument("--quick", action="store_true", help="lengths up to 64000 only")
-    p.add_argument("--kernel", action="append", help="only this kernel's cases (repeatable)")
+    _kernel_option(p, "only this kernel's cases")
     p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
     p.set_defaults(func=cmd_precision)
 
@@ -307,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", parents=[common], help="run tests/bench, write reports/bench/<renderer>.json"
     )
     p.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    _kernel_option(p, "only this kernel's benchmarks")
     p.add_argument("--root", default=".", help="the ddspgl checkout (default: .)")
     p.set_defaults(func=cmd_bench)
 
@@ -317,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write reports/memory/<renderer>.*",
     )
     p.add_argument("--quick", action="store_true", help="64000 samples only")
+    _kernel_option(p, "only this kernel's graphs")
     p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
     p.set_defaults(func=cmd_memory)
 
@@ -325,6 +338,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     _model_parsers(sub)
     return parser
+
+
+def _kernel_option(p: argparse.ArgumentParser, what: str) -> None:
+    """--kernel NAME (repeatable), NAME one of the manifest's kernels."""
+    from .kernels import manifest
+
+    p.add_argument(
+        "--kernel",
+        action="append",
+        choices=list(manifest.BY_NAME),
+        metavar="NAME",
+        help=f"{what} (repeatable; one of: {', '.join(manifest.BY_NAME)})",
+    )
 
 
 def _model_parsers(sub) -> None:

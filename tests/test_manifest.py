@@ -10,7 +10,7 @@ import pytest
 from ddspgl import cli
 from ddspgl.kernels import manifest, memory_graphs
 from ddspgl.kernels.suite import Result
-from ddspgl.tools import precision, reports
+from ddspgl.tools import browser, precision, reports
 from paths import ROOT
 
 BENCH = ROOT / "tests" / "bench"
@@ -43,6 +43,14 @@ def test_cli_kernel_choices_are_the_manifest(command, capsys):
     err = capsys.readouterr().err
     assert "--kernel: invalid choice: 'nope'" in err
     assert all(k.name in err for k in manifest.KERNELS)
+
+
+def test_browser_benchmark_takes_only_the_kernel_it_times(capsys):
+    others = [k.name for k in manifest.KERNELS if k.name != browser.BENCH_KERNEL]
+    for name in others:
+        assert cli.main(["bench", "--backend", "browser", "--kernel", name]) == 2
+        err = capsys.readouterr().err
+        assert f"the browser benchmark times {browser.BENCH_KERNEL}" in err
 
 
 def test_every_benchmark_module_is_named_by_one_entry():
