@@ -1,26 +1,66 @@
-"""The `ddspgl` command: info, precision (and the commands later kernels add)."""
+"""The `ddspgl` command: info, precision (and the commands later kernels add).
+
+Every failure is one line on stderr, ``ddspgl: <what went wrong>``, and exit status 2;
+arguments and output folders are checked before any work, and a failed command writes
+nothing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .harness.context import BACKEND_ENV, BACKENDS, Context, ContextError
-from .model.graph import ModelError
+from .model.graph import ModelError, check_output
 
 
-def _context(args) -> Context:
+class CliError(Exception):
+    """A command that cannot run as asked: :func:`main` prints it as one line."""
+
+
+# What a command may fail with: reported as one line and exit status 2, never a traceback.
+FAILURES = (CliError, ContextError, ModelError, OSError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its errors raised as CliError (one line, like every other failure)."""
+
+    def error(self, message):
+        raise CliError(f"{message} (see `{self.prog} --help`)")
+
+
+def _fail(exc: BaseException) -> int:
+    """The one failure path: `ddspgl: ...` on one line of stderr, exit status 2."""
+    text = " | ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    print(f"ddspgl: {text or type(exc).__name__}", file=sys.stderr)
+    return 2
+
+
+def _writable(folder: Path) -> Path:
+    """`folder` is (or can be made) a folder this process writes in; checked before work."""
+    return check_output(folder, new=False)
+
+
+def _gl(args) -> None:
+    """--backend and --angle of a command that runs on a GL context, not in the browser."""
     if args.backend == "browser":
-        raise ContextError(
+        raise CliError(
             f"--backend browser is for `ddspgl precision`, `ddspgl bench` and "
             f"`ddspgl memory`, not `ddspgl {args.command}`"
         )
     if args.angle is not None:
-        raise ContextError(
-            "--angle picks the browser's WebGL driver: use it with --backend browser"
-        )
-    return Context(args.backend)
+        raise CliError("--angle picks the browser's WebGL driver: use it with --backend browser")
+
+
+def _context(args, make=Context) -> Context:
+    """The GL context of a command: `make(--backend)` (Context, or default_context)."""
+    _gl(args)
+    try:
+        return make(args.backend)
+    except ValueError as exc:  # a bad $DDSPGL_BACKEND
+        raise CliError(str(exc)) from None
 
 
 def cmd_info(args) -> int:
@@ -34,6 +74,7 @@ def cmd_info(args) -> int:
 def cmd_precision(args) -> int:
     from .tools import precision
 
+    _writable(Path(args.root) / precision.REPORT_DIR)
     if args.backend == "browser":
         return _precision_browser(args)
     ctx = _context(args)
@@ -92,10 +133,9 @@ def _bench_browser(args) -> int:
 
     from .tools import bench_report, browser
 
-    if args.kernel and set(args.kernel) != {browser.BENCH_KERNEL}:
-        raise ContextError(f"--backend browser: the browser benchmark times {browser.BENCH_KERNEL}")
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
+    out = _writable(Path(args.root) / bench_report.BENCH_DIR)
     with _browser_host(args) as host:
         print(f"benchmarks on {host.renderer} (browser)", file=sys.stderr)
         rows = browser.benchmark(
@@ -106,7 +146,6 @@ def _bench_browser(args) -> int:
         )
         info = host.info()
         slug = host.renderer
-    out = Path(args.root) / "reports" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     data = bench_report.browser_json(info, slug, rows)
     (out / f"{slug}.json").write_text(json.dumps(data, indent=1))
@@ -120,35 +159,34 @@ def _bench_browser(args) -> int:
 def cmd_bundle(args) -> int:
     from .tools import emit
 
-    for path in emit.emit(args.output):
+    for path in emit.emit(_writable(Path(args.output))):
         print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
 def cmd_bench(args) -> int:
-    import os
+    if args.backend == "browser":
+        return _bench_browser(args)
+    _gl(args)
+    root = Path(args.root)
+    suite = root / "tests" / "bench"
+    if not suite.is_dir():
+        raise CliError(f"no benchmark suite at {suite} (run from a clone of ddspgl)")
 
     import pytest
 
     from .harness import default_context
     from .kernels import manifest
+    from .tools import bench_report
     from .tools.reports import renderer_slug
 
-    if args.backend == "browser":
-        return _bench_browser(args)
-    root = Path(args.root)
-    suite = root / "tests" / "bench"
-    if not suite.is_dir():
-        print(
-            f"ddspgl: no benchmark suite at {suite} (run from a clone of ddspgl)", file=sys.stderr
-        )
-        return 2
+    folder = _writable(root / bench_report.BENCH_DIR)
     modules = [str(suite / k.bench.module) for k in manifest.select(args.kernel) if k.bench]
+    ctx = _context(args, default_context)
     if args.backend:
-        os.environ["DDSPGL_BACKEND"] = args.backend
+        os.environ[BACKEND_ENV] = args.backend
     os.environ["DDSPGL_BENCH"] = "quick" if args.quick else "full"
-    ctx = default_context(args.backend)
-    out = root / "reports" / "bench" / f"{renderer_slug(ctx.renderer)}.json"
+    out = folder / f"{renderer_slug(ctx.renderer)}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"benchmarks on {ctx.renderer} ({ctx.backend}) -> {out}", file=sys.stderr)
     return pytest.main(
@@ -170,6 +208,7 @@ def cmd_memory(args) -> int:
     from .tools import memory
     from .tools.reports import renderer_slug
 
+    _writable(Path(args.root) / memory.REPORT_DIR)
     if args.backend == "browser":
         return _memory_browser(args)
     try:
@@ -219,7 +258,16 @@ def _memory_browser(args) -> int:
 def cmd_report(args) -> int:
     from .tools import bench_report
 
-    path = bench_report.write(Path(args.root))
+    root = Path(args.root)
+    folder = root / bench_report.BENCH_DIR
+    try:
+        runs = bench_report.load(folder) if folder.is_dir() else {}
+    except (ValueError, LookupError, TypeError, AttributeError) as exc:  # parsing a JSON file
+        raise CliError(f"{folder}: a file there is not a `ddspgl bench` report: {exc}") from None
+    if not runs:
+        raise CliError(f"no benchmark reports in {folder}; run `ddspgl bench` first")
+    _writable(root / bench_report.README.parent)
+    path = bench_report.write(root)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
@@ -278,8 +326,8 @@ def cmd_fuse(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ddspgl", description=__doc__)
-    common = argparse.ArgumentParser(add_help=False)
+    parser = _Parser(prog="ddspgl", description=__doc__)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--backend",
         choices=BACKENDS + ("browser",),
@@ -353,6 +401,17 @@ def _kernel_option(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _byte_count(text: str) -> int:
+    """A --min-bytes value: a whole number of bytes, 0 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of bytes: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
 def _model_parsers(sub) -> None:
     """convert, compress, fuse: the model tools of ddspgl.model."""
     from .model.compress import MIN_BYTES
@@ -368,7 +427,7 @@ def _model_parsers(sub) -> None:
     p.add_argument("-o", "--output", required=True, help=out_help)
     p.add_argument("--signature-name", default="serving_default", help="signature to convert")
     p.add_argument("--saved-model-tags", default="serve", help="MetaGraph tags to load")
-    p.add_argument("--min-bytes", type=int, default=MIN_BYTES, help=min_help)
+    p.add_argument("--min-bytes", type=_byte_count, default=MIN_BYTES, help=min_help)
     p.add_argument("--no-compress", action="store_true", help="skip the compress rewrite")
     p.add_argument("--no-fuse", action="store_true", help="skip the fuse rewrite")
     p.set_defaults(func=cmd_convert)
@@ -380,7 +439,7 @@ def _model_parsers(sub) -> None:
     )
     p.add_argument("model_dir", help="TF.js graph model folder (model.json + shards)")
     p.add_argument("-o", "--output", required=True, help=out_help)
-    p.add_argument("--min-bytes", type=int, default=MIN_BYTES, help=min_help)
+    p.add_argument("--min-bytes", type=_byte_count, default=MIN_BYTES, help=min_help)
     p.set_defaults(func=cmd_compress)
 
     p = sub.add_parser(
@@ -393,12 +452,11 @@ def _model_parsers(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
-    except (ContextError, ModelError) as exc:
-        print(f"ddspgl: {exc}", file=sys.stderr)
-        return 2
+    except FAILURES as exc:
+        return _fail(exc)
 
 
 if __name__ == "__main__":
