@@ -1,4 +1,4 @@
-"""`ddspgl convert`: tensorflowjs_converter, then :mod:`.compress` and :mod:`.fuse`.
+"""`ddspgl convert`: tensorflowjs_converter, the TF.js fixes, :mod:`.compress`, :mod:`.fuse`.
 
 The converter (``pip install "ddspgl[convert]"``: tensorflowjs 4.22.0, which pulls
 TensorFlow 2.19, with ydf pinned to 0.12.0 because a newer ydf's protobuf breaks it) runs
@@ -6,6 +6,14 @@ in a child Python process on the SavedModel, writing a graph model into a tempor
 folder; the rewrites run here, without TensorFlow, and only the final model lands in the
 output folder. Paths are passed as arguments of the converter's Python API (its
 command line splits on spaces).
+
+The converter runs as magenta/ddsp's ``ddsp_export`` runs it (control flow v2: a GRU stays
+one StatelessWhile) but with its op check off: ops TF.js 4.22 lacks or computes wrongly
+in a ddsp export are rewritten first (:mod:`.rewrite_roll`: ``Roll``;
+:mod:`.rewrite_layernorm`: tf-keras LayerNormalization's training-mode
+``FusedBatchNormV3``), and the final graph then passes the converter's own op list
+(:mod:`.op_check`), or nothing is written. Weights are stored as float16 last, when asked
+(:mod:`.quantize`), since the rewrites read constant values.
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ from pathlib import Path
 
 from . import compress as compress_mod
 from . import fuse as fuse_mod
+from . import op_check, quantize, rewrite_layernorm, rewrite_roll
 from .graph import Model, ModelError, check_output, copy_files, load, save, sizes
 
 _CHILD = (
     "import sys\n"
     "from tensorflowjs.converters import tf_saved_model_conversion_v2 as c\n"
     "c.convert_tf_saved_model(sys.argv[1], sys.argv[2], signature_def=sys.argv[3],"
-    " saved_model_tags=sys.argv[4])\n"
+    " saved_model_tags=sys.argv[4], control_flow_v2=True, skip_op_check=True)\n"
 )
 
 
@@ -43,7 +52,10 @@ def run_converter(
     """tensorflowjs_converter --input_format=tf_saved_model SAVED_MODEL OUT, in a child."""
     saved_model = Path(saved_model)
     if not (saved_model / "saved_model.pb").is_file():
-        raise ModelError(f"{saved_model}: no saved_model.pb (expected a TF SavedModel folder)")
+        raise ModelError(
+            f"{saved_model}: no saved_model.pb (expected a TF SavedModel folder)"
+            + _training_folder_hint(saved_model)
+        )
     why = converter_missing()
     if why:
         raise ModelError(why)
@@ -59,12 +71,45 @@ def run_converter(
         )
 
 
+def _training_folder_hint(folder: Path) -> str:
+    """What to do when `folder` is a ddsp training folder rather than its export."""
+    try:
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    except OSError:
+        return ""
+    if any(n.startswith("operative_config") and n.endswith(".gin") for n in names) or any(
+        n.startswith("ckpt-") and n.endswith(".index") for n in names
+    ):
+        return (
+            "; it holds a ddsp training checkpoint: export it first (ddsp_export, or "
+            "ddsp.training.inference.AutoencoderInference(ckpt).save_model(dir))"
+        )
+    return ""
+
+
+def tfjs_fixes(model: Model) -> tuple[Model, list[str]]:
+    """`model` with the ops TF.js 4.22 cannot run as converted rewritten into ops it runs
+    (Roll, training-mode batch norm), and one line per rewrite; `model` if none."""
+    changes = []
+    for rewrite in (rewrite_roll.rewrite, rewrite_layernorm.rewrite):
+        model, done = rewrite(model)
+        changes += done
+    return model, changes
+
+
+def known_ops() -> set[str]:
+    """Ops a `ddspgl convert` output may hold: TF.js 4.22's and the bundle's fused ops."""
+    return op_check.tfjs_ops() | {fuse_mod.OP}
+
+
 @dataclass
 class Result:
     """What a rewrite did: sizes of each stage's files and the rewrites' reports."""
 
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    fixes: list[str] = field(default_factory=list)
     changes: list = field(default_factory=list)
+    quantized: list[str] = field(default_factory=list)
     matches: list = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
@@ -105,8 +150,10 @@ def convert(
     min_bytes: int = compress_mod.MIN_BYTES,
     compress: bool = True,
     fuse: bool = True,
+    float16: bool = False,
 ) -> Result:
-    """SavedModel -> TF.js graph model -> compressed -> fused, into `out`."""
+    """SavedModel -> TF.js graph model -> TF.js fixes -> compressed -> fused -> float16
+    weights (`float16`), checked against TF.js's ops, into `out`."""
     out = check_output(out)
     res = Result()
     with tempfile.TemporaryDirectory(prefix="ddspgl-convert-") as tmp:
@@ -114,6 +161,12 @@ def convert(
         run_converter(saved_model, stage, signature=signature, tags=tags)
         res.sizes["converted"] = sizes(stage)
         original = model = load(stage)
+        model, res.fixes = tfjs_fixes(model)
+        if res.fixes:
+            step = Path(tmp) / "fixed"
+            save(model, step)
+            res.sizes["fixed"] = sizes(step)
+            original = model = load(step)
         if compress:
             model, res.changes = compress_mod.compress(model, min_bytes=min_bytes)
             if not res.changes:
@@ -129,6 +182,13 @@ def convert(
                 step = Path(tmp) / "fused"
                 save(model, step)
                 res.sizes["fused"] = sizes(step)
+        if float16:
+            model, res.quantized = quantize.quantize_float16(model)
+            if res.quantized:
+                step = Path(tmp) / "float16"
+                save(model, step)
+                res.sizes["float16"] = sizes(step)
+        op_check.check(model, known_ops())
         res.written = write(model, original, out)
     return res
 
