@@ -288,7 +288,10 @@ def cmd_convert(args) -> int:
         min_bytes=args.min_bytes,
         compress=not args.no_compress,
         fuse=not args.no_fuse,
+        float16=args.quantize_float16,
     )
+    print(f"TF.js fixes: {len(res.fixes)} rewrites", file=sys.stderr)
+    _print_changes(res.fixes)
     if not args.no_compress:
         print(f"compress: {len(res.changes)} rewrites", file=sys.stderr)
         _print_changes(res.changes)
@@ -296,6 +299,8 @@ def cmd_convert(args) -> int:
         fused = sum(1 for m in res.matches if isinstance(m, convert.fuse_mod.Match))
         print(f"fuse: {fused} patterns fused", file=sys.stderr)
         _print_changes(res.matches)
+    if args.quantize_float16:
+        _print_changes(res.quantized)
     print(convert.size_table(res.sizes))
     print(f"wrote {Path(args.output)}", file=sys.stderr)
     return 0
@@ -420,7 +425,8 @@ def _model_parsers(sub) -> None:
     min_help = f"rebuild constants of at least this many bytes (default: {MIN_BYTES})"
     p = sub.add_parser(
         "convert",
-        help="tensorflowjs_converter on a SavedModel, then compress and fuse "
+        help="tensorflowjs_converter on a SavedModel (a ddsp export too: Roll and "
+        "layer norm rewritten for TF.js), then compress and fuse "
         '(needs pip install "ddspgl[convert]")',
     )
     p.add_argument("saved_model", help="TF SavedModel folder")
@@ -430,6 +436,11 @@ def _model_parsers(sub) -> None:
     p.add_argument("--min-bytes", type=_byte_count, default=MIN_BYTES, help=min_help)
     p.add_argument("--no-compress", action="store_true", help="skip the compress rewrite")
     p.add_argument("--no-fuse", action="store_true", help="skip the fuse rewrite")
+    p.add_argument(
+        "--quantize-float16",
+        action="store_true",
+        help="store float32 weights as float16 (half the bytes; TF.js decodes them on load)",
+    )
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser(
