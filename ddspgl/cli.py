@@ -133,6 +133,8 @@ def _bench_browser(args) -> int:
 
     from .tools import bench_report, browser
 
+    if args.kernel and set(args.kernel) != {browser.BENCH_KERNEL}:
+        raise ContextError(f"--backend browser: the browser benchmark times {browser.BENCH_KERNEL}")
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
     out = _writable(Path(args.root) / bench_report.BENCH_DIR)
