@@ -1,8 +1,8 @@
 """The browser host: kernels run in headless Chromium through the emitted TF.js bundle.
 
 A :class:`BrowserHost` emits the bundle (:mod:`ddspgl.tools.emit`) into a temporary
-folder, serves it with the pinned TF.js from ``node_modules/`` (``npm ci`` at the
-repository root) and ``js/harness/`` on 127.0.0.1 (a port the OS picks), and opens
+folder, serves it with the pinned TF.js from ``node_modules/`` (``npm ci`` in a checkout,
+see :func:`node_modules`) and ``js/harness/`` on 127.0.0.1 (a port the OS picks), and opens
 Debian's Chromium through Playwright (``executable_path`` = the system ``chromium``;
 Playwright never downloads a browser here). Each TF.js mode gets its own page, because
 ``WEBGL_FORCE_F16_TEXTURES`` must be set before the webgl backend initialises:
@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import itertools
 import mimetypes
+import re
 import shutil
 import tempfile
 import threading
@@ -33,12 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..kernels import cumsum, memory_graphs
-from . import emit, reports
+from . import emit
 
-ROOT = emit.ROOT
-NODE_MODULES = ROOT / "node_modules"
-HARNESS_DIR = ROOT / "js" / "harness"
+HARNESS_DIR = emit.js_root() / "harness"
+TFJS_MIN = ("@tensorflow", "tfjs", "dist", "tf.min.js")
 STORAGES = ("float16", "float32")
 TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = (
@@ -69,6 +68,16 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def node_modules() -> Path | None:
+    """The node_modules/ with the pinned TF.js (``npm ci`` in a checkout): beside the JS
+    sources or in a folder above them, else in the working folder or one above it."""
+    for start in (emit.js_root(), Path.cwd()):
+        for folder in (start.resolve(), *start.resolve().parents):
+            if (folder / "node_modules").joinpath(*TFJS_MIN).is_file():
+                return folder / "node_modules"
+    return None
+
+
 def missing() -> str | None:
     """Why the browser host cannot start here, or None."""
     if chromium_path() is None:
@@ -77,8 +86,8 @@ def missing() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "Playwright is not installed (`pip install playwright`; no `playwright install`)"
-    if not (NODE_MODULES / "@tensorflow" / "tfjs" / "dist" / "tf.min.js").is_file():
-        return f"TF.js is not installed: run `npm ci` in {ROOT}"
+    if node_modules() is None:
+        return "TF.js is not installed: run `npm ci` in the ddspgl checkout and run from there"
     return None
 
 
@@ -183,6 +192,15 @@ def decode(b64: str, shape) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), np.float32).reshape(shape)
 
 
+def _slug(renderer: str) -> str:
+    text = renderer.lower()
+    for name in ("swiftshader", "llvmpipe", "lavapipe"):
+        if name in text:
+            return f"chromium-{name}"
+    words = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(|\)|,", " ", text)).strip("-")
+    return f"chromium-{words[:60].strip('-')}"
+
+
 class BrowserHost:
     """Headless Chromium with the emitted bundle and the pinned TF.js, served locally."""
 
@@ -197,7 +215,7 @@ class BrowserHost:
         self._tmp = tempfile.TemporaryDirectory(prefix="ddspgl-bundle-")
         self.dist = Path(self._tmp.name)
         emit.emit(self.dist)
-        mounts = {"harness": HARNESS_DIR, "node_modules": NODE_MODULES, "dist": self.dist}
+        mounts = {"harness": HARNESS_DIR, "node_modules": node_modules(), "dist": self.dist}
         if extra is not None:
             mounts["extra"] = Path(extra)
         self.server = _Server(mounts)
@@ -223,7 +241,7 @@ class BrowserHost:
             raise
         first = next(iter(self.pages.values())).info
         self.vendor = first["vendor"]
-        self.renderer = reports.renderer_slug(first["renderer"], browser=True)  # report name
+        self.renderer = _slug(first["renderer"])  # the report's file name
         self.backend = "browser"
 
     def put(self, array: np.ndarray) -> str:
@@ -291,7 +309,6 @@ class BrowserHost:
 
 # -- benchmark ----------------------------------------------------------------------------------
 
-BENCH_KERNEL = cumsum.NAME  # what the browser benchmark times: the wrapped cumsum
 BENCH_LENGTHS = (16000, 64000, 256000)
 BENCH_INCREMENT = 440.0 / 16000.0  # cycles per sample: a 440 Hz phase at 16 kHz
 
@@ -331,15 +348,7 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
             spec = {"key": x, "shape": [1, n], "reps": reps, "ops": ops}
             results = page.call("benchInterleaved", spec)
             for impl, res in zip(BENCH_OPS, results, strict=True):
-                rows.append(
-                    {
-                        "kernel": BENCH_KERNEL,
-                        "storage": storage,
-                        "n": n,
-                        "impl": impl,
-                        "times_ms": res["times"],
-                    }
-                )
+                rows.append({"storage": storage, "n": n, "impl": impl, "times_ms": res["times"]})
     return rows
 
 
@@ -404,12 +413,29 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
 
 # -- GPU memory ---------------------------------------------------------------------------------
 
+MEMORY_SAMPLE_RATE = 16000
+MEMORY_HOP = 64  # 250 frames per second at 16 kHz
+MEMORY_HARMONICS = 100
 MEMORY_RUNS = (
     # (name, synth, earlyDisposal: absent = TF.js defaults, None = setEarlyDisposal())
     ("stock TF.js ops", "stock", ...),
     ("ddspgl.harmonicSynth", "ddspgl", ...),
     ("ddspgl.harmonicSynth + setEarlyDisposal()", "ddspgl", None),
 )
+
+
+def memory_controls(n_samples: int, seed: int = 0):
+    """f0 [1, frames] (a 220 Hz note with 5.5 Hz vibrato), amplitude [1, frames] and a
+    random harmonic distribution [1, frames, 100], frames = n_samples / 64 (DDSP's 250
+    frames per second at 16 kHz), float32."""
+    if n_samples % MEMORY_HOP or n_samples < 2 * MEMORY_HOP:
+        raise ValueError(f"n_samples must be a multiple of {MEMORY_HOP} >= {2 * MEMORY_HOP}")
+    frames = n_samples // MEMORY_HOP
+    t = np.arange(frames) * MEMORY_HOP / MEMORY_SAMPLE_RATE
+    f0 = 220.0 * 2.0 ** (np.sin(2 * np.pi * 5.5 * t) / 12)
+    amp = 0.5 + 0.3 * np.sin(2 * np.pi * 0.5 * t)
+    dist = np.random.default_rng(seed).uniform(0.0, 1.0, (1, frames, MEMORY_HARMONICS))
+    return f0[None].astype(np.float32), amp[None].astype(np.float32), dist.astype(np.float32)
 
 
 def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> list[dict]:
@@ -430,7 +456,7 @@ def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> lis
     finite (stock ops give NaN in float16 mode: the phase overflows float16; the memory
     still counts); ``threshold`` is WEBGL_DELETE_TEXTURE_THRESHOLD during the run.
     """
-    f0, amp, dist = memory_graphs.controls(n_samples)
+    f0, amp, dist = memory_controls(n_samples)
     out = []
     for storage in host.pages:
         for name, synth, early in MEMORY_RUNS:
@@ -445,7 +471,7 @@ def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> lis
                     "dist": dist,
                     "frames": list(f0.shape),
                     "k": dist.shape[2],
-                    "options": {"sampleRate": memory_graphs.SAMPLE_RATE, "nSamples": n_samples},
+                    "options": {"sampleRate": MEMORY_SAMPLE_RATE, "nSamples": n_samples},
                 }
                 if early is not ...:
                     spec["earlyDisposal"] = early

@@ -1,11 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
+// Entry of the ES module build (ddspgl-tfjs.mjs): @tensorflow/tfjs-core and
+// @tensorflow/tfjs-backend-webgl stay imports, the user's own copies (peer dependencies).
+// Graph-model ops are registered by the caller: registerGraphOps(tf.registerOp).
 
-const GENERATED = /* @GENERATED */;
+import '@tensorflow/tfjs-backend-webgl';
 
-/* @CORE */
-
-export const version = GENERATED.VERSION;
-export const kernels = GENERATED.KERNELS;
-export {wrappedCumsum, harmonicSynth, patchCumsum, unpatchCumsum, registerGraphOps, stats,
-        setEarlyDisposal};
-export {onPass as _onPass};
+export * from './api.js';

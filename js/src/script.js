@@ -1,24 +1,10 @@
-(function (global) {
-  'use strict';
-  const tf = global.tf;
-  if (tf == null || typeof tf.registerKernel !== 'function') {
-    throw new Error('ddspgl-tfjs.js: load TF.js (tf.min.js) before this script');
-  }
-  const GENERATED = /* @GENERATED */;
+// Entry of the script-tag build (ddspgl-tfjs.js, after tf.min.js): @tensorflow/tfjs-core
+// is the page's global `tf` (tf_global.cjs); the API becomes the global `ddspgl`, and the
+// graph-model ops are registered when tf.min.js has the converter's tf.registerOp.
 
-/* @CORE */
+import * as tf from '@tensorflow/tfjs-core';
 
-  if (typeof tf.registerOp === 'function') registerGraphOps(tf.registerOp);
-  global.ddspgl = Object.freeze({
-    version: GENERATED.VERSION,
-    kernels: GENERATED.KERNELS,
-    wrappedCumsum,
-    harmonicSynth,
-    patchCumsum,
-    unpatchCumsum,
-    registerGraphOps,
-    stats,
-    setEarlyDisposal,
-    _onPass: onPass,
-  });
-})(typeof globalThis !== 'undefined' ? globalThis : self);
+import * as api from './api.js';
+
+if (typeof tf.registerOp === 'function') api.registerGraphOps(tf.registerOp);
+globalThis.ddspgl = Object.freeze({...api});

@@ -11,7 +11,6 @@ plain JS fallback (cpu, wasm) computes in float64 and is held to its own derived
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -19,9 +18,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from ddspgl.tools import browser, emit
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite
+from ddspgl.tools import browser, emit
 from graph_model import save_graph_model
 
 if browser.chromium_path() is None:
@@ -156,7 +155,7 @@ def test_bundle_carries_the_harmonic_glsl(tmp_path):
         text = path.read_text()
         for body in (harmonic.BODY_INCREMENT, harmonic.BODY_GAIN, harmonic.BODY_SYNTH):
             assert f"glsl/{body}" in text
-            assert json.dumps(resolve(body)) in text, body  # the resolver's text, verbatim
+            assert emit.js_literal(resolve(body)) in text, body  # the resolver's text, verbatim
 
 
 def test_registers_harmonic_synth(host):
