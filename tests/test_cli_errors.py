@@ -1,0 +1,368 @@
+"""Every `ddspgl` subcommand's failures: one `ddspgl: ...` line on stderr, exit status 2.
+
+Each case runs the command in this process (`cli.main`) and checks: status 2, exactly one
+line on stderr naming what is wrong, nothing on stdout, and nothing written under the
+test's folder. Where the work is expensive (a suite, a conversion, a benchmark run), the
+work itself is replaced by a function that fails the test: an argument or output folder
+that is wrong must be refused before it starts. A table test makes sure every subcommand
+`ddspgl --help` lists has cases here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ddspgl import cli
+from ddspgl.model import graph
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("the work started before its arguments were checked")
+
+
+def _unwritable(tmp_path: Path) -> Path:
+    """A folder path that cannot be created: under a read-only folder, or (as root, whom
+    permissions do not stop) under /proc, where nothing can be made."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        (locked / "probe").mkdir()
+    except OSError:
+        return locked / "out"
+    (locked / "probe").rmdir()
+    locked.chmod(0o700)
+    return Path("/proc/ddspgl-no-such-folder/out")
+
+
+def _model(folder: Path) -> Path:
+    """A small valid graph model folder."""
+    nodes = [
+        {"name": "x", "op": "Placeholder", "attr": {"dtype": {"type": "DT_FLOAT"}}},
+        graph.const_node("w", "float32", [2]),
+        {"name": "y", "op": "Mul", "input": ["x", "w"], "attr": {"T": {"type": "DT_FLOAT"}}},
+    ]
+    doc = {"format": "graph-model", "modelTopology": {"node": nodes}}
+    w = graph.Weight.from_array("w", np.ones(2, np.float32), "float32")
+    graph.save(graph.Model(doc, {"w": w}), folder)
+    return folder
+
+
+# name -> (subcommand, setup(tmp_path, monkeypatch) -> argv, words the line must hold).
+# `setup` builds what the case needs and stubs out the work the command must not reach.
+
+
+def _info_env(tmp, mp):
+    mp.setenv("DDSPGL_BACKEND", "bogus")
+    return ["info"]
+
+
+def _precision_stub(mp):
+    from ddspgl.tools import precision
+
+    mp.setattr(precision, "run_cases", _must_not_run)
+
+
+def _memory_stub(mp):
+    from ddspgl.tools import memory
+
+    mp.setattr(memory, "run_all", _must_not_run)
+
+
+def _bench_root(tmp: Path) -> Path:
+    (tmp / "tests" / "bench").mkdir(parents=True)
+    return tmp
+
+
+def _bench_stub(mp):
+    import pytest as pytest_module
+
+    mp.setattr(pytest_module, "main", _must_not_run)
+
+
+def _convert_stub(mp):
+    from ddspgl.model import convert
+
+    mp.setattr(convert, "run_converter", _must_not_run)
+
+
+def _file(tmp: Path) -> Path:
+    (tmp / "afile").write_text("not a folder")
+    return tmp / "afile"
+
+
+def _dangling(tmp: Path) -> Path:
+    (tmp / "link").symlink_to(tmp / "nowhere")
+    return tmp / "link"
+
+
+def _bad_report(tmp: Path, text: str) -> Path:
+    (tmp / "reports" / "bench").mkdir(parents=True)
+    (tmp / "reports" / "bench" / "x.json").write_text(text)
+    return tmp
+
+
+CASES = {
+    # info
+    "info: bad $DDSPGL_BACKEND": ("info", _info_env, "got 'bogus'"),
+    "info: --backend browser": ("info", lambda t, m: ["info", "--backend", "browser"], "browser"),
+    "info: --angle without browser": (
+        "info",
+        lambda t, m: ["info", "--angle", "egl"],
+        "--angle picks the browser's WebGL driver",
+    ),
+    "info: unknown --backend": (
+        "info",
+        lambda t, m: ["info", "--backend", "vulkan"],
+        "invalid choice: 'vulkan'",
+    ),
+    # precision
+    "precision: unknown kernel": (
+        "precision",
+        lambda t, m: (_precision_stub(m), ["precision", "--kernel", "nope", "--root", str(t)])[1],
+        "invalid choice: 'nope'",
+    ),
+    "precision: --root a file": (
+        "precision",
+        lambda t, m: (_precision_stub(m), ["precision", "--root", str(_file(t))])[1],
+        "is not a folder",
+    ),
+    "precision: --root under a file": (
+        "precision",
+        lambda t, m: (_precision_stub(m), ["precision", "--root", str(_file(t) / "r")])[1],
+        "is not a folder",
+    ),
+    "precision: --angle without browser": (
+        "precision",
+        lambda t, m: (_precision_stub(m), ["precision", "--angle", "egl", "--root", str(t)])[1],
+        "--angle picks",
+    ),
+    "precision: bad $DDSPGL_BACKEND": (
+        "precision",
+        lambda t, m: (_precision_stub(m), _info_env(t, m), ["precision", "--root", str(t)])[2],
+        "got 'bogus'",
+    ),
+    # bundle
+    "bundle: -o a file": ("bundle", lambda t, m: ["bundle", "-o", str(_file(t))], "a file"),
+    "bundle: -o under a file": (
+        "bundle",
+        lambda t, m: ["bundle", "-o", str(_file(t) / "dist")],
+        "is not a folder",
+    ),
+    "bundle: -o unwritable": (
+        "bundle",
+        lambda t, m: ["bundle", "-o", str(_unwritable(t))],
+        "cannot write in",
+    ),
+    "bundle: -o a dangling link": (
+        "bundle",
+        lambda t, m: ["bundle", "-o", str(_dangling(t))],
+        "dangling symbolic link",
+    ),
+    # bench
+    "bench: --angle without browser": (
+        "bench",
+        lambda t, m: (_bench_stub(m), ["bench", "--angle", "egl", "--root", str(_bench_root(t))])[
+            1
+        ],
+        "--angle picks",
+    ),
+    "bench: no suite": (
+        "bench",
+        lambda t, m: (_bench_stub(m), ["bench", "--root", str(t)])[1],
+        "no benchmark suite",
+    ),
+    "bench: reports a file": (
+        "bench",
+        lambda t, m: (
+            _bench_stub(m),
+            (_bench_root(t) / "reports").write_text("x"),
+            ["bench", "--root", str(t)],
+        )[2],
+        "is not a folder",
+    ),
+    "bench: bad $DDSPGL_BACKEND": (
+        "bench",
+        lambda t, m: (_bench_stub(m), _info_env(t, m), ["bench", "--root", str(_bench_root(t))])[2],
+        "got 'bogus'",
+    ),
+    "bench: unknown kernel": (
+        "bench",
+        lambda t, m: (_bench_stub(m), ["bench", "--kernel", "nope", "--root", str(t)])[1],
+        "invalid choice: 'nope'",
+    ),
+    # memory
+    "memory: --root a file": (
+        "memory",
+        lambda t, m: (_memory_stub(m), ["memory", "--root", str(_file(t))])[1],
+        "is not a folder",
+    ),
+    "memory: --root unwritable": (
+        "memory",
+        lambda t, m: (_memory_stub(m), ["memory", "--root", str(_unwritable(t))])[1],
+        "cannot write in",
+    ),
+    "memory: --angle without browser": (
+        "memory",
+        lambda t, m: (_memory_stub(m), ["memory", "--angle", "egl", "--root", str(t)])[1],
+        "--angle picks",
+    ),
+    "memory: bad $DDSPGL_BACKEND": (
+        "memory",
+        lambda t, m: (_memory_stub(m), _info_env(t, m), ["memory", "--root", str(t)])[2],
+        "got 'bogus'",
+    ),
+    # report
+    "report: no reports": ("report", lambda t, m: ["report", "--root", str(t)], "no benchmark"),
+    "report: --root a file": (
+        "report",
+        lambda t, m: ["report", "--root", str(_file(t))],
+        "no benchmark reports",
+    ),
+    "report: not JSON": (
+        "report",
+        lambda t, m: ["report", "--root", str(_bad_report(t, "{oops"))],
+        "not a `ddspgl bench` report",
+    ),
+    "report: JSON of another kind": (
+        "report",
+        lambda t, m: ["report", "--root", str(_bad_report(t, "[1, 2]"))],
+        "not a `ddspgl bench` report",
+    ),
+    # convert
+    "convert: OUT under a file": (
+        "convert",
+        lambda t, m: (_convert_stub(m), ["convert", str(t), "-o", str(_file(t) / "out")])[1],
+        "is not a folder",
+    ),
+    "convert: OUT a dangling link": (
+        "convert",
+        lambda t, m: (_convert_stub(m), ["convert", str(t), "-o", str(_dangling(t))])[1],
+        "symbolic link",
+    ),
+    "convert: OUT unwritable": (
+        "convert",
+        lambda t, m: (_convert_stub(m), ["convert", str(t), "-o", str(_unwritable(t))])[1],
+        "cannot write in",
+    ),
+    "convert: no SavedModel": (
+        "convert",
+        lambda t, m: ["convert", str(t / "nothing"), "-o", str(t / "out")],
+        "no saved_model.pb",
+    ),
+    "convert: no -o": ("convert", lambda t, m: ["convert", str(t)], "required: -o/--output"),
+}
+for _tool in ("compress", "fuse"):
+    CASES |= {
+        f"{_tool}: OUT under a file": (
+            _tool,
+            lambda t, m, tool=_tool: [tool, str(_model(t / "m")), "-o", str(_file(t) / "o")],
+            "is not a folder",
+        ),
+        f"{_tool}: OUT a file": (
+            _tool,
+            lambda t, m, tool=_tool: [tool, str(_model(t / "m")), "-o", str(_file(t))],
+            "exists and is a file",
+        ),
+        f"{_tool}: OUT unwritable": (
+            _tool,
+            lambda t, m, tool=_tool: [tool, str(_model(t / "m")), "-o", str(_unwritable(t))],
+            "cannot write in",
+        ),
+        f"{_tool}: OUT a dangling link": (
+            _tool,
+            lambda t, m, tool=_tool: [tool, str(_model(t / "m")), "-o", str(_dangling(t))],
+            "symbolic link",
+        ),
+        f"{_tool}: OUT a link to an empty folder": (
+            _tool,
+            lambda t, m, tool=_tool: (
+                (t / "empty").mkdir(),
+                (t / "link").symlink_to(t / "empty"),
+                [tool, str(_model(t / "m")), "-o", str(t / "link")],
+            )[2],
+            "symbolic link",
+        ),
+        f"{_tool}: no model folder": (
+            _tool,
+            lambda t, m, tool=_tool: [tool, str(t / "none"), "-o", str(t / "out")],
+            "not a folder",
+        ),
+        f"{_tool}: --min-bytes negative": (
+            _tool,
+            lambda t, m, tool=_tool: (
+                [tool, str(t), "-o", str(t / "o"), "--min-bytes", "-1"]
+                if tool == "compress"
+                else [tool, str(t), "-o", str(t / "o"), "--bogus"]
+            ),
+            "must be 0 or more" if _tool == "compress" else "unrecognized arguments: --bogus",
+        ),
+    }
+CASES |= {
+    "no subcommand": (None, lambda t, m: [], "required: command"),
+    "unknown subcommand": (None, lambda t, m: ["nope"], "invalid choice: 'nope'"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_failure_is_one_line(case, tmp_path, monkeypatch, capsys):
+    _, setup, says = CASES[case]
+    monkeypatch.delenv("DDSPGL_BACKEND", raising=False)
+    monkeypatch.chdir(tmp_path)  # a default --root or -o lands here, never in the checkout
+    argv = setup(tmp_path, monkeypatch)
+    before = _files(tmp_path)
+    environ = dict(os.environ)
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("ddspgl: "), err
+    assert says in err, err
+    assert _files(tmp_path) == before, "a failed command wrote something"
+    assert dict(os.environ) == environ, "a failed command changed the environment"
+
+
+def test_every_subcommand_has_failure_cases():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) == {cmd for cmd, _, _ in CASES.values() if cmd}
+
+
+@pytest.mark.parametrize(
+    "argv,env,says",
+    [
+        (["info"], {"DDSPGL_BACKEND": "bogus"}, "got 'bogus'"),
+        (["bench", "--angle", "egl"], {}, "--angle picks"),
+        (["precision", "--kernel", "nope"], {}, "invalid choice: 'nope'"),
+    ],
+    ids=["bad-backend", "bench-angle", "precision-kernel"],
+)
+def test_command_line_exit_status(tmp_path, argv, env, says):
+    """The same path from a real command line: the process's status and stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ddspgl.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and says in proc.stderr, proc.stderr
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_help_is_not_a_failure(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    assert "compress" in capsys.readouterr().out
