@@ -24,7 +24,6 @@ from __future__ import annotations
 import base64
 import itertools
 import mimetypes
-import re
 import shutil
 import tempfile
 import threading
@@ -34,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import emit
+from ..kernels import cumsum, memory_graphs
+from . import emit, reports
 
 HARNESS_DIR = emit.js_root() / "harness"
 TFJS_MIN = ("@tensorflow", "tfjs", "dist", "tf.min.js")
@@ -192,15 +192,6 @@ def decode(b64: str, shape) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), np.float32).reshape(shape)
 
 
-def _slug(renderer: str) -> str:
-    text = renderer.lower()
-    for name in ("swiftshader", "llvmpipe", "lavapipe"):
-        if name in text:
-            return f"chromium-{name}"
-    words = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(|\)|,", " ", text)).strip("-")
-    return f"chromium-{words[:60].strip('-')}"
-
-
 class BrowserHost:
     """Headless Chromium with the emitted bundle and the pinned TF.js, served locally."""
 
@@ -241,7 +232,7 @@ class BrowserHost:
             raise
         first = next(iter(self.pages.values())).info
         self.vendor = first["vendor"]
-        self.renderer = _slug(first["renderer"])  # the report's file name
+        self.renderer = reports.renderer_slug(first["renderer"], browser=True)  # report name
         self.backend = "browser"
 
     def put(self, array: np.ndarray) -> str:
@@ -309,6 +300,7 @@ class BrowserHost:
 
 # -- benchmark ----------------------------------------------------------------------------------
 
+BENCH_KERNEL = cumsum.NAME  # what the browser benchmark times: the wrapped cumsum
 BENCH_LENGTHS = (16000, 64000, 256000)
 BENCH_INCREMENT = 440.0 / 16000.0  # cycles per sample: a 440 Hz phase at 16 kHz
 
@@ -348,7 +340,15 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
             spec = {"key": x, "shape": [1, n], "reps": reps, "ops": ops}
             results = page.call("benchInterleaved", spec)
             for impl, res in zip(BENCH_OPS, results, strict=True):
-                rows.append({"storage": storage, "n": n, "impl": impl, "times_ms": res["times"]})
+                rows.append(
+                    {
+                        "kernel": BENCH_KERNEL,
+                        "storage": storage,
+                        "n": n,
+                        "impl": impl,
+                        "times_ms": res["times"],
+                    }
+                )
     return rows
 
 
@@ -413,29 +413,12 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
 
 # -- GPU memory ---------------------------------------------------------------------------------
 
-MEMORY_SAMPLE_RATE = 16000
-MEMORY_HOP = 64  # 250 frames per second at 16 kHz
-MEMORY_HARMONICS = 100
 MEMORY_RUNS = (
     # (name, synth, earlyDisposal: absent = TF.js defaults, None = setEarlyDisposal())
     ("stock TF.js ops", "stock", ...),
     ("ddspgl.harmonicSynth", "ddspgl", ...),
     ("ddspgl.harmonicSynth + setEarlyDisposal()", "ddspgl", None),
 )
-
-
-def memory_controls(n_samples: int, seed: int = 0):
-    """f0 [1, frames] (a 220 Hz note with 5.5 Hz vibrato), amplitude [1, frames] and a
-    random harmonic distribution [1, frames, 100], frames = n_samples / 64 (DDSP's 250
-    frames per second at 16 kHz), float32."""
-    if n_samples % MEMORY_HOP or n_samples < 2 * MEMORY_HOP:
-        raise ValueError(f"n_samples must be a multiple of {MEMORY_HOP} >= {2 * MEMORY_HOP}")
-    frames = n_samples // MEMORY_HOP
-    t = np.arange(frames) * MEMORY_HOP / MEMORY_SAMPLE_RATE
-    f0 = 220.0 * 2.0 ** (np.sin(2 * np.pi * 5.5 * t) / 12)
-    amp = 0.5 + 0.3 * np.sin(2 * np.pi * 0.5 * t)
-    dist = np.random.default_rng(seed).uniform(0.0, 1.0, (1, frames, MEMORY_HARMONICS))
-    return f0[None].astype(np.float32), amp[None].astype(np.float32), dist.astype(np.float32)
 
 
 def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> list[dict]:
@@ -456,7 +439,7 @@ def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> lis
     finite (stock ops give NaN in float16 mode: the phase overflows float16; the memory
     still counts); ``threshold`` is WEBGL_DELETE_TEXTURE_THRESHOLD during the run.
     """
-    f0, amp, dist = memory_controls(n_samples)
+    f0, amp, dist = memory_graphs.controls(n_samples)
     out = []
     for storage in host.pages:
         for name, synth, early in MEMORY_RUNS:
@@ -471,7 +454,7 @@ def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> lis
                     "dist": dist,
                     "frames": list(f0.shape),
                     "k": dist.shape[2],
-                    "options": {"sampleRate": MEMORY_SAMPLE_RATE, "nSamples": n_samples},
+                    "options": {"sampleRate": memory_graphs.SAMPLE_RATE, "nSamples": n_samples},
                 }
                 if early is not ...:
                     spec["earlyDisposal"] = early
