@@ -33,7 +33,7 @@ def renderer_slug(renderer: str, *, browser: bool = False) -> str:
 
 
 def write(
-    folder: Path, slug: str, payload: dict, text: str, draw: Callable[[Path], None] | None
+    folder: Path, slug: str, payload: dict, text: str, draw: Callable[[Path], None]
 ) -> list[Path]:
     """folder/<slug>.json (`payload`), .md (`text`) and .png (drawn by `draw(path)`).
 
@@ -42,18 +42,14 @@ def write(
     """
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / slug
-    paths = [stem.with_suffix(".json"), stem.with_suffix(".md")]
-    png = stem.with_suffix(".png")
+    paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")]
     partial = folder / f".{slug}.partial.png"
-    if draw is not None:
-        try:
-            draw(partial)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+    try:
+        draw(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     paths[0].write_text(json.dumps(payload, indent=1) + "\n")
     paths[1].write_text(text)
-    if draw is not None:
-        os.replace(partial, png)
-        paths.append(png)
+    os.replace(partial, paths[2])
     return paths
