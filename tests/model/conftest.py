@@ -83,3 +83,100 @@ def models(built) -> Path:
         assert cli.main(["compress", original, "-o", compressed]) == 0
         assert cli.main(["fuse", compressed, "-o", fused]) == 0
     return root
+
+
+# -- real ddsp exports (ddsp_exports.py) ----------------------------------------------------------
+
+EXPORTS_PY = Path(__file__).with_name("ddsp_exports.py")
+# A folder to keep the exports in between sessions (they take minutes); default: a tmp dir.
+EXPORTS_ENV = "DDSPGL_DDSP_EXPORTS"
+DDSP_INSTALL = 'pip install -e ".[dev,convert,ddsp]" && bash model/install_ddsp.sh'
+
+
+def _ddsp_skip_reason() -> str | None:
+    for module in ("tensorflow", "tensorflowjs", "tf_keras", "gin", "ddsp", "crepe"):
+        if importlib.util.find_spec(module) is None:
+            return f"the ddsp extra is not installed ({module} is missing): {DDSP_INSTALL}"
+    return None
+
+
+def _export_groups(names: list[str]) -> list[list[str]]:
+    """Two children (CI has two cores): the GRU export is the longest; the rest beside it."""
+    first = [n for n in names if n.startswith("gru")]
+    return [g for g in (first, [n for n in names if n not in first]) if g]
+
+
+@pytest.fixture(scope="session")
+def ddsp_exports(tmp_path_factory) -> Path:
+    """ROOT/<model>/{saved_model, stock, reference.npz, outputs.json, timing.json} and
+    ROOT/not_ddsp/saved_model, built once a session by ddsp_exports.py in two child
+    processes (TensorFlow and ddsp never load into the test process)."""
+    from ddsp_exports import MODELS
+
+    why = _ddsp_skip_reason()
+    if why:
+        pytest.skip(why)
+    root = Path(os.environ.get(EXPORTS_ENV) or tmp_path_factory.mktemp("ddsp_exports"))
+    missing = [n for n in MODELS if not (root / n / "timing.json").is_file()]
+    if not (root / "not_ddsp" / "saved_model").is_dir():
+        missing.append("not_ddsp")
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        TFDF_DISABLE_WELCOME_MESSAGE="1",
+        TF_USE_LEGACY_KERAS="1",
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(EXPORTS_PY), str(root), *group],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for group in _export_groups(missing)
+    ]
+    failed = []
+    for proc in procs:
+        out, err = proc.communicate()
+        print(out, end="")
+        if proc.returncode != 0:
+            failed.append(err[-4000:])
+    if failed:
+        pytest.fail("building the ddsp exports failed:\n" + "\n".join(failed))
+    return root
+
+
+@pytest.fixture(scope="session")
+def ddsp_converted(ddsp_exports) -> Path:
+    """`ddspgl convert` on every export, into ROOT/<model>/ddspgl (float32 weights) and,
+    for the convnet, ROOT/conv/ddspgl_f16 (--quantize-float16); two at a time. Each
+    conversion's seconds go to ROOT/<model>/convert_s.json."""
+    import json
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ddsp_exports import MODELS
+
+    jobs = [(name, "ddspgl", []) for name in MODELS]
+    jobs.append(("conv", "ddspgl_f16", ["--quantize-float16"]))
+
+    def run(job):
+        name, out, flags = job
+        target = ddsp_exports / name / out
+        if (target / "model.json").is_file():
+            return name, out, 0, None
+        t0 = time.perf_counter()
+        code = cli.main(["convert", str(ddsp_exports / name / "saved_model"), "-o", str(target)])
+        return name, out, code, time.perf_counter() - t0
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(run, jobs))
+    for name, out, code, seconds in results:
+        assert code == 0, f"ddspgl convert failed on {name}"
+        if seconds is not None:
+            path = ddsp_exports / name / "convert_s.json"
+            times = json.loads(path.read_text()) if path.is_file() else {}
+            times[out] = seconds
+            path.write_text(json.dumps(times))
+    return ddsp_exports

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tfjs_run
 
 from ddsp_models import FRAMES, HOP, HOP_ANGULAR, N_BROADCAST, K, broadcast_constants
-from ddspgl.tools import browser
 from ddspgl.kernels import cumsum
+from ddspgl.tools import browser
 
 if browser.missing():
     pytest.skip(f"browser tests: {browser.missing()}", allow_module_level=True)
@@ -32,33 +33,6 @@ TARGETS = ("cpu", "float32", "float16")  # cpu backend; webgl in each TF.js mode
 DDSP = ("decoder", "angular")
 TWO_PI = np.float32(2 * np.pi)
 
-RUN = """async spec => {
-  await tf.setBackend(spec.backend);
-  const made = [];
-  try {
-    const inputs = {};
-    for (const [name, s] of Object.entries(spec.inputs)) {
-      inputs[name] = tf.tensor(await harness.input(s.key), s.shape);
-      made.push(inputs[name]);
-    }
-    const model = await tf.loadGraphModel(spec.url);
-    try {
-      const outs = model.execute(inputs, spec.outputs);
-      const list = Array.isArray(outs) ? outs : [outs];
-      made.push(...list);
-      const res = {};
-      list.forEach((t, i) => {
-        res[spec.outputs[i]] = {b64: harness.b64(t.dataSync()), shape: t.shape, dtype: t.dtype};
-      });
-      return res;
-    } finally {
-      model.dispose();
-    }
-  } finally {
-    tf.dispose(made);
-    await tf.setBackend('webgl');
-  }
-}"""
 
 OUTPUTS = {
     "decoder": ["audio", "phase", "increment", "amplitude"],
@@ -101,19 +75,10 @@ def run(host):
     def go(name: str, variant: str, target: str) -> dict[str, np.ndarray]:
         key = (name, variant, target)
         if key not in cache:
-            page = host.page("float32" if target == "cpu" else target)
-            xs = _inputs(name)
-            spec = {
-                "backend": "cpu" if target == "cpu" else "webgl",
-                "url": f"/extra/{name}/{variant}/model.json",
-                "inputs": {k: {"key": host.put(v), "shape": list(v.shape)} for k, v in xs.items()},
-                "outputs": _output_nodes(OUTPUTS[name]),
-            }
-            res = page.evaluate(RUN, spec)
-            cache[key] = {
-                k: browser.decode(res[node]["b64"], res[node]["shape"])
-                for k, node in zip(OUTPUTS[name], spec["outputs"], strict=True)
-            }
+            nodes = _output_nodes(OUTPUTS[name])
+            url = f"/extra/{name}/{variant}/model.json"
+            res = tfjs_run.run(host, target, url, _inputs(name), nodes)
+            cache[key] = {k: res[node] for k, node in zip(OUTPUTS[name], nodes, strict=True)}
         return cache[key]
 
     return go
