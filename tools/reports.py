@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,19 +38,16 @@ def write(
 ) -> list[Path]:
     """folder/<slug>.json (`payload`), .md (`text`) and .png (drawn by `draw(path)`).
 
-    The figure is drawn first, under a temporary name: where drawing fails nothing is
-    written.
+    The figure is drawn first, in a temporary folder: where drawing fails nothing is
+    written, not even `folder`.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     stem = folder / slug
     paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")]
-    partial = folder / f".{slug}.partial.png"
-    try:
-        draw(partial)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    paths[0].write_text(json.dumps(payload, indent=1) + "\n")
-    paths[1].write_text(text)
-    os.replace(partial, paths[2])
+    with tempfile.TemporaryDirectory(prefix="ddspgl-report-") as tmp:
+        png = Path(tmp) / paths[2].name
+        draw(png)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths[0].write_text(json.dumps(payload, indent=1) + "\n")
+        paths[1].write_text(text)
+        shutil.move(png, paths[2])
     return paths
