@@ -116,8 +116,6 @@ class Kernel:
     browser_suite: Callable[[bool], list[Case]] | None = None
 
 
-ABS_SUM_BLOCK = 256  # elements per block of abs_sum.frag (a plain cumsum's sum of |x|)
-
 KERNELS: tuple[Kernel, ...] = (
     Kernel(
         name="cumsum",
@@ -136,19 +134,21 @@ KERNELS: tuple[Kernel, ...] = (
         programs={
             "cumsum_reduce": cumsum.BODY_REDUCE,
             "cumsum_scan": cumsum.BODY_SCAN,
-            "cumsum_leaf4": "kernels/cumsum_leaf4.frag",
-            "cumsum_reduce4": "kernels/cumsum_reduce4.frag",
-            "cumsum_scan4": "kernels/cumsum_scan4.frag",
-            "cumsum_final_packed": "kernels/cumsum_final_packed.frag",
-            "abs_sum": "kernels/abs_sum.frag",
+            "cumsum_leaf4": cumsum.BODY_LEAF4,
+            "cumsum_reduce4": cumsum.BODY_REDUCE4,
+            "cumsum_scan4": cumsum.BODY_SCAN4,
+            "cumsum_final_packed": cumsum.BODY_FINAL,
+            "abs_sum": cumsum.BODY_ABS_SUM,
         },
         constants={
             "LEAF_BLOCK": cumsum.LEAF_BLOCK,
+            "QUAD_LEVELS": cumsum.QUAD_LEVELS,
+            "UPPER_BLOCK": cumsum.UPPER_BLOCK,
             "TOP_MAX": cumsum.TOP_MAX,
             "SIGNED_MODULUS_HI": cumsum.SIGNED_MODULUS >> 32,
             "PERIOD_MIN": _inputs.PERIOD_MIN,
             "PERIOD_MAX": _inputs.PERIOD_MAX,
-            "ABS_SUM_BLOCK": ABS_SUM_BLOCK,
+            "ABS_SUM_BLOCK": cumsum.ABS_SUM_BLOCK,
         },
         js_module="kernels/wrapped_cumsum.js",
         js_exports=("wrappedCumsum", "patchCumsum", "unpatchCumsum"),
