@@ -36,7 +36,7 @@ def quantize_float16(model: Model) -> tuple[Model, list[str]]:
             kept.append(f"kept float32 {name}: max |x| {np.abs(finite).max():.6g} > 65504")
             continue
         data = np.ascontiguousarray(x, "<f2").tobytes()
-        extra = dict(w.extra, quantization={"dtype": "float16"})
+        extra = dict(w.extra, quantization={"dtype": "float16", "original_dtype": "float32"})
         out.weights[name] = type(w)(w.name, w.shape, w.dtype, data, extra)
         done += 1
         before, after = before + len(w.data), after + len(data)

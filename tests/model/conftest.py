@@ -149,9 +149,10 @@ def ddsp_exports(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def ddsp_converted(ddsp_exports) -> Path:
-    """`ddspgl convert` on every export, into ROOT/<model>/ddspgl (float32 weights) and,
-    for the convnet, ROOT/conv/ddspgl_f16 (--quantize-float16); two at a time. Each
-    conversion's seconds go to ROOT/<model>/convert_s.json."""
+    """`ddspgl convert` (the command, in a child process) on every export, into
+    ROOT/<model>/ddspgl (float32 weights) and, for the convnet, ROOT/conv/ddspgl_f16
+    (--quantize-float16); two at a time. What each printed goes to ROOT/<model>/<out>.log,
+    its seconds to ROOT/<model>/convert_s.json."""
     import json
     import time
     from concurrent.futures import ThreadPoolExecutor
@@ -165,15 +166,19 @@ def ddsp_converted(ddsp_exports) -> Path:
         name, out, flags = job
         target = ddsp_exports / name / out
         if (target / "model.json").is_file():
-            return name, out, 0, None
+            return name, out, 0, None, ""
+        saved = str(ddsp_exports / name / "saved_model")
+        cmd = [sys.executable, "-m", "ddspgl.cli", "convert", saved, "-o", str(target), *flags]
         t0 = time.perf_counter()
-        code = cli.main(["convert", str(ddsp_exports / name / "saved_model"), "-o", str(target)])
-        return name, out, code, time.perf_counter() - t0
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        (ddsp_exports / name / f"{out}.log").write_text(proc.stdout + proc.stderr)
+        return name, out, proc.returncode, seconds, proc.stderr[-3000:]
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(run, jobs))
-    for name, out, code, seconds in results:
-        assert code == 0, f"ddspgl convert failed on {name}"
+    for name, out, code, seconds, err in results:
+        assert code == 0, f"ddspgl convert failed on {name}:\n{err}"
         if seconds is not None:
             path = ddsp_exports / name / "convert_s.json"
             times = json.loads(path.read_text()) if path.is_file() else {}

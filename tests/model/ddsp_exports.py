@@ -194,21 +194,26 @@ def _outputs(tf, fn) -> dict[str, str]:
 
 def _reference(tf, ddsp, model, spec: Spec) -> dict[str, np.ndarray]:
     """The inference model's outputs on :func:`inputs` with the noise fixed: its Python
-    call runs eagerly (not the traced tf.function), with ``tf.random.uniform`` returning
-    ``minval + (maxval - minval) * uniform(spec)`` as TF's RandomUniform op would."""
+    call runs eagerly (not the traced tf.function), with ``tf.random.uniform`` (as
+    ddsp.synths sees it: ``tensorflow.compat.v2``) returning ``minval + (maxval - minval)
+    * uniform(spec)``, as TF's RandomUniform op would from that draw."""
     u = tf.constant(uniform(spec))
-    real = tf.random.uniform
+    calls = []
 
     def fixed(shape, minval=0.0, maxval=None, dtype=tf.float32, seed=None, name=None):
         assert list(shape) == list(u.shape), shape
+        calls.append(shape)
         return minval + (maxval - minval) * u
 
+    module = ddsp.synths.tf.random
+    real = module.uniform
     xs = {k: tf.constant(v) for k, v in inputs(spec).items()}
-    tf.random.uniform = fixed
+    module.uniform = fixed
     try:
         out = ddsp.training.models.Autoencoder.call(model, xs, training=False)
     finally:
-        tf.random.uniform = real
+        module.uniform = real
+    assert len(calls) == 1, calls  # FilteredNoise's draw, and nothing else
     flat = {}
     for key in OUTPUTS:  # the signature's flat names: harmonic_signal = out['harmonic']['signal']
         node = out

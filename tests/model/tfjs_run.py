@@ -1,10 +1,11 @@
 """Running a TF.js graph model in the browser host's page (tests/model's one runner).
 
 ``run(host, target, url, feeds, outputs)``: loads ``url`` with ``tf.loadGraphModel``,
-executes it on ``feeds`` (node name -> float32 array; an intermediate node may be fed, as
-TF.js allows) and reads back ``outputs`` (node names) as float32 arrays; ``target`` is
-``cpu`` (the cpu backend) or a TF.js mode of the webgl backend (``float32``,
-``float16``). Every tensor made is disposed.
+runs it with ``executeAsync`` (a GRU is a StatelessWhile) on ``feeds`` (node name ->
+float32 array; an intermediate node may be fed, as TF.js allows) and reads back
+``outputs`` (node names) as float32 arrays; ``target`` is ``cpu`` (the cpu backend) or a
+TF.js mode of the webgl backend (``float32``, ``float16``). Every tensor made is
+disposed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ RUN = """async spec => {
     }
     const model = await tf.loadGraphModel(spec.url);
     try {
-      const outs = model.execute(inputs, spec.outputs);
+      const outs = await model.executeAsync(inputs, spec.outputs);
       const list = Array.isArray(outs) ? outs : [outs];
       made.push(...list);
       const res = {};
