@@ -52,6 +52,10 @@ def _gl(args) -> None:
         )
     if args.angle is not None:
         raise CliError("--angle picks the browser's WebGL driver: use it with --backend browser")
+    if args.tfjs_backend is not None:
+        raise CliError(
+            "--tfjs-backend picks TF.js's backend in the browser: use it with --backend browser"
+        )
 
 
 def _context(args, make=Context) -> Context:
@@ -98,8 +102,12 @@ def cmd_precision(args) -> int:
 def _browser_host(args):
     from .tools import browser
 
+    backend = args.tfjs_backend or "webgl"
+    storages = ("float32",) if backend == "webgpu" else browser.STORAGES
     try:
-        return browser.BrowserHost(angle=args.angle or "swiftshader")
+        return browser.BrowserHost(
+            storages=storages, angle=args.angle or "swiftshader", tfjs_backend=backend
+        )
     except browser.BrowserUnavailable as exc:
         raise ContextError(f"browser backend unavailable: {exc}") from exc
 
@@ -113,6 +121,7 @@ def _precision_browser(args) -> int:
     except ValueError as exc:
         raise ContextError(f"--backend browser: {exc}") from exc
     with _browser_host(args) as host:
+        cases = [c for c in cases if c.storage in host.pages]  # webgpu: float32 only
         print(f"{len(cases)} cases on {host.renderer} (browser)", file=sys.stderr)
         results = precision.run_cases(host, cases)
         paths, rows = precision.write_report(host, results, Path(args.root))
@@ -242,6 +251,8 @@ def _memory_browser(args) -> int:
     from .tools import browser, memory
 
     n_samples = memory.LENGTHS[0]
+    if args.tfjs_backend == "webgpu":
+        raise ContextError("--tfjs-backend webgpu: the browser memory profile runs on webgl only")
     with _browser_host(args) as host:
         print(f"memory in the browser on {host.renderer}", file=sys.stderr)
         runs = browser.memory_runs(
@@ -349,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --backend browser, the driver ANGLE runs WebGL on: swiftshader "
         "(Chromium's own, the default) or egl (the system's EGL driver: Mesa llvmpipe "
         "without a GPU, the vendor's driver with one)",
+    )
+    common.add_argument(
+        "--tfjs-backend",
+        choices=("webgl", "webgpu"),
+        default=None,
+        help="with --backend browser, TF.js's backend: webgl (the default, both storage "
+        "modes) or webgpu (float32; Chromium's WebGPU on SwiftShader)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -20,10 +20,19 @@ kernel module under ``js/src/kernels/``, its tests, and one :class:`Kernel` entr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
-from . import _inputs, cumsum, cumsum_browser, cumsum_suite, harmonic, harmonic_suite, memory_graphs
+from . import (
+    _inputs,
+    cumsum,
+    cumsum_browser,
+    cumsum_suite,
+    cumsum_webgpu,
+    harmonic,
+    harmonic_suite,
+    memory_graphs,
+)
 from .suite import Case
 
 
@@ -114,6 +123,9 @@ class Kernel:
     memory: Memory | None = None
     # The suite through the TF.js bundle in headless Chromium: browser_suite(quick).
     browser_suite: Callable[[bool], list[Case]] | None = None
+    # Bundle program name -> WGSL body under glsl/ (for TF.js's webgpu backend), expanded
+    # like the GLSL.
+    wgsl: Mapping[str, str] = field(default_factory=dict)
 
 
 KERNELS: tuple[Kernel, ...] = (
@@ -149,6 +161,13 @@ KERNELS: tuple[Kernel, ...] = (
             "PERIOD_MIN": _inputs.PERIOD_MIN,
             "PERIOD_MAX": _inputs.PERIOD_MAX,
             "ABS_SUM_BLOCK": cumsum.ABS_SUM_BLOCK,
+            "WGSL_WORKGROUP": cumsum_webgpu.WORKGROUP,
+            "WGSL_PER_THREAD": cumsum_webgpu.PER_THREAD,
+        },
+        wgsl={
+            "cumsum_abs_blocks": cumsum_webgpu.WGSL_ABS_BLOCKS,
+            "cumsum_block_sums": cumsum_webgpu.WGSL_BLOCK_SUMS,
+            "cumsum_final": cumsum_webgpu.WGSL_FINAL,
         },
         js_module="kernels/wrapped_cumsum.js",
         js_exports=("wrappedCumsum", "patchCumsum", "unpatchCumsum"),

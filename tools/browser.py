@@ -11,6 +11,10 @@ Playwright never downloads a browser here). Each TF.js mode gets its own page, b
 - ``float16``: ``WEBGL_FORCE_F16_TEXTURES``, confirmed by ``WEBGL_RENDER_FLOAT32_ENABLED``
   being false and a probe (1/3 through one render pass comes back float16-rounded).
 
+``tfjs_backend="webgpu"`` runs TF.js's webgpu backend instead (float32 only), with
+Chromium's WebGPU on SwiftShader (:data:`WEBGPU_ARGS`); its reports are named
+``<renderer>-webgpu``.
+
 Inputs go to the page as raw float32 bytes over HTTP; results come back as base64 of the
 output Float32Array's bytes. ``WEBGL_CPU_FORWARD`` is off so that small ops stay on the
 GPU. A host is also a precision-suite context (``renderer``, ``info()``), see
@@ -39,6 +43,13 @@ from . import emit, reports
 HARNESS_DIR = emit.js_root() / "harness"
 TFJS_MIN = ("@tensorflow", "tfjs", "dist", "tf.min.js")
 STORAGES = ("float16", "float32")
+TFJS_BACKENDS = ("webgl", "webgpu")
+# WebGPU in headless Chromium without a GPU: Dawn's Vulkan backend on SwiftShader.
+WEBGPU_ARGS = (
+    "--enable-unsafe-webgpu",
+    "--enable-features=Vulkan",
+    "--use-webgpu-adapter=swiftshader",
+)
 TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -152,7 +163,7 @@ class BrowserPage:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(f"{host.url}/harness/index.html?storage={storage}")
+        self.page.goto(f"{host.url}/harness/index.html?storage={storage}&tfjs={host.tfjs_backend}")
         from playwright.sync_api import Error as PlaywrightError
 
         try:
@@ -160,7 +171,7 @@ class BrowserPage:
         except PlaywrightError as exc:  # the page's init failed: no WebGL2 from this driver
             first = str(exc).splitlines()[0]
             raise BrowserUnavailable(
-                f"angle={host.angle!r}: TF.js could not start: {first}"
+                f"angle={host.angle!r}, {host.tfjs_backend}: TF.js could not start: {first}"
             ) from exc
         if storage == "float16":
             probe = np.float32(self.info["probe"])
@@ -195,9 +206,19 @@ def decode(b64: str, shape) -> np.ndarray:
 class BrowserHost:
     """Headless Chromium with the emitted bundle and the pinned TF.js, served locally."""
 
-    def __init__(self, storages=STORAGES, extra: Path | None = None, angle: str = "swiftshader"):
+    def __init__(
+        self,
+        storages=STORAGES,
+        extra: Path | None = None,
+        angle: str = "swiftshader",
+        tfjs_backend: str = "webgl",
+    ):
         if angle not in ANGLE:
             raise ValueError(f"angle must be one of {tuple(ANGLE)}, got {angle!r}")
+        if tfjs_backend not in TFJS_BACKENDS:
+            raise ValueError(f"tfjs_backend must be one of {TFJS_BACKENDS}, got {tfjs_backend!r}")
+        if tfjs_backend == "webgpu" and tuple(storages) != ("float32",):
+            raise ValueError("the webgpu backend has float32 storage only: storages=('float32',)")
         why = missing()
         if why:
             raise BrowserUnavailable(why)
@@ -214,6 +235,7 @@ class BrowserHost:
         self._thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.angle = angle
+        self.tfjs_backend = tfjs_backend
         self._keys = itertools.count()
         self._pw = self.browser = None
         self.pages: dict[str, BrowserPage] = {}
@@ -222,7 +244,11 @@ class BrowserHost:
             self.browser = self._pw.chromium.launch(
                 executable_path=chromium_path(),
                 headless=True,
-                args=[*CHROMIUM_ARGS, *ANGLE[angle]],
+                args=[
+                    *CHROMIUM_ARGS,
+                    *ANGLE[angle],
+                    *(WEBGPU_ARGS if tfjs_backend == "webgpu" else ()),
+                ],
                 timeout=TIMEOUT_MS,
             )
             for storage in storages:
@@ -233,6 +259,8 @@ class BrowserHost:
         first = next(iter(self.pages.values())).info
         self.vendor = first["vendor"]
         self.renderer = reports.renderer_slug(first["renderer"], browser=True)  # report name
+        if tfjs_backend == "webgpu":
+            self.renderer += "-webgpu"
         self.backend = "browser"
 
     def put(self, array: np.ndarray) -> str:
@@ -254,12 +282,13 @@ class BrowserHost:
         """The precision report's header (the shape of Context.info())."""
         first = next(iter(self.pages.values())).info
         return {
-            "backend": f"browser: TF.js {first['tfjs']} webgl in headless Chromium",
+            "backend": f"browser: TF.js {first['tfjs']} {self.tfjs_backend} in headless Chromium",
             "vendor": first["vendor"],
             "renderer": first["renderer"],
             "version": first["glVersion"],
             "user_agent": first["userAgent"],
             "max_texture_size": first["maxTextureSize"],
+            **({"webgpu_features": first["features"]} if self.tfjs_backend == "webgpu" else {}),
             "modes": {
                 s: {
                     "WEBGL_RENDER_FLOAT32_ENABLED": p.info["float32Render"],
@@ -317,6 +346,9 @@ BENCH_OPS = {
     "ddspgl_packed_x": {"op": "wrapped", "period": 1.0, "input": "packed"},
     "tfjs_packed_x": {"op": "stock", "period": None, "input": "packed"},
 }
+# On webgpu: ddspgl, stock tf.cumsum and a copy dispatch (no packed layouts, and the empty
+# bodies are a webgl pass-plan measure).
+WEBGPU_BENCH_OPS = {k: BENCH_OPS[k] for k in ("ddspgl", "tfjs", "copy")}
 
 
 def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress=None):
@@ -331,15 +363,16 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
     call's milliseconds.
     """
     rows = []
+    bench_ops = WEBGPU_BENCH_OPS if host.tfjs_backend == "webgpu" else BENCH_OPS
     for storage, page in host.pages.items():
         for n in lengths:
             if progress is not None:
-                progress(f"n={n} {storage}: {', '.join(BENCH_OPS)}")
+                progress(f"n={n} {storage}: {', '.join(bench_ops)}")
             x = np.full((1, n), BENCH_INCREMENT, np.float32)
-            ops = list(BENCH_OPS.values())
+            ops = list(bench_ops.values())
             spec = {"key": x, "shape": [1, n], "reps": reps, "ops": ops}
             results = page.call("benchInterleaved", spec)
-            for impl, res in zip(BENCH_OPS, results, strict=True):
+            for impl, res in zip(bench_ops, results, strict=True):
                 rows.append(
                     {
                         "kernel": BENCH_KERNEL,
@@ -380,13 +413,16 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
         "",
         f"{info['backend']} · {info['version']}",
         "",
-        "Median wall time of one call with readback (`dataSync`), input resident on the GPU.",
+        "Median wall time of one call with readback (`dataSync`; `data()` on webgpu), input "
+        "resident on the GPU.",
     ]
     tables = (
         ("", "x as `tf.tensor` uploads it (an unpacked texture)"),
         ("_packed_x", "x from a packed op (`x * 1`), as inside a model"),
     )
     for suffix, title in tables:
+        if not speedups(rows, suffix):
+            continue  # webgpu: no packed layouts
         lines += [
             "",
             f"## {title}",

@@ -2,10 +2,12 @@
 // page.evaluate. Inputs are fetched as raw float32 bytes from the harness server; results
 // go back as base64 of the Float32Array's bytes.
 import {stockSynth} from './stock_synth.js';
+import {copyWebGPU, initWebGPU} from './webgpu.js';
 
 const harness = (() => {
   const params = new URLSearchParams(location.search);
   const storage = params.get('storage') || 'float32';
+  const gpuBackend = params.get('tfjs') || 'webgl';  // 'webgl' or 'webgpu' (float32 only)
   const counter = {programs: 0};
   let programHook = null;  // called after every WebGL program TF.js runs (memoryRun)
   let emptyBodies = false;  // while set, ddspgl's passes run with bodies that write zeros
@@ -34,7 +36,14 @@ const harness = (() => {
     return value;
   }
 
+  // A tensor's values: dataSync on webgl, as TF.js users read it; on webgpu, whose
+  // dataSync goes through a canvas (and reads zeros from SwiftShader), the async data().
+  async function read(y) {
+    return gpuBackend === 'webgpu' ? y.data() : y.dataSync();
+  }
+
   async function init() {
+    if (gpuBackend === 'webgpu') return initWebGPU(storage, counter);
     tf.env().set('WEBGL_CPU_FORWARD', false);  // small ops stay on the GPU
     if (storage === 'float16') tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
     if (!(await tf.setBackend('webgl'))) throw new Error('harness: no webgl backend');
@@ -57,6 +66,7 @@ const harness = (() => {
       vendor: debug ? gl.getParameter(debug.UNMASKED_VENDOR_WEBGL) : gl.getParameter(gl.VENDOR),
       renderer: debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) :
                         gl.getParameter(gl.RENDERER),
+      tfjsBackend: 'webgl',
       glVersion: gl.getParameter(gl.VERSION),
       maxTextureSize: tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE'),
       userAgent: navigator.userAgent,
@@ -101,6 +111,7 @@ const harness = (() => {
         if (patched) ddspgl.unpatchCumsum();
       }
     }
+    if (spec.op === 'copy' && gpuBackend === 'webgpu') return copyWebGPU(x);
     if (spec.op === 'copy') {
       // One pass that reads every element once and writes it once: the floor a scan
       // is measured against.
@@ -129,12 +140,12 @@ const harness = (() => {
   // kernel's passes and the readback.
   async function runOp(spec) {
     const values = await input(spec.key);
-    return withBackend(spec.backend, () => {
+    return withBackend(spec.backend, async () => {
       const programs = counter.programs;
       const start = performance.now();
       const x = tf.tensor(values, spec.shape, spec.dtype || 'float32');
       const y = op(spec, x);
-      const out = y.dataSync();
+      const out = await read(y);
       const ms = performance.now() - start;
       const result = {b64: b64(out), dtype: y.dtype, shape: y.shape, ms,
                       passes: counter.programs - programs};
@@ -157,25 +168,26 @@ const harness = (() => {
     return result;
   }
 
-  // tf.memory() around `calls` calls of `once` (the first `warmup` fill the texture pool).
-  function memoryAround(once, {warmup, calls}) {
+  // tf.memory() around `calls` calls of `once` (the first `warmup` fill the buffer or
+  // texture pool), each awaited (webgpu reads back asynchronously).
+  async function memoryAround(once, {warmup, calls}) {
     const snap = () => {
       const m = tf.memory();
       return {numTensors: m.numTensors, numDataBuffers: m.numDataBuffers,
               numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU,
               numBytesInGPUAllocated: m.numBytesInGPUAllocated};
     };
-    for (let i = 0; i < warmup; ++i) once();
+    for (let i = 0; i < warmup; ++i) await once();
     const before = snap();
-    for (let i = 0; i < calls; ++i) once();
+    for (let i = 0; i < calls; ++i) await once();
     return {before, after: snap()};
   }
 
   async function memory(spec) {
     const x = tf.tensor(await input(spec.key), spec.shape);
-    const result = memoryAround(() => {
+    const result = await memoryAround(async () => {
       const y = op(spec, x);
-      y.dataSync();
+      await read(y);
       y.dispose();
     }, spec);
     x.dispose();
@@ -226,20 +238,20 @@ const harness = (() => {
     const values = await input(spec.key);
     const ops = spec.ops.map(o => ({...o, x: benchInput(values, spec.shape, o.input),
                                     times: []}));
-    const call = o => {
+    const call = async o => {
       const start = performance.now();
       const y = op(o, o.x);
-      y.dataSync();
+      await read(y);
       const ms = performance.now() - start;
       y.dispose();
       return ms;
     };
     try {
-      ops.forEach(call);
+      for (const o of ops) await call(o);
       for (let r = 0; r < spec.reps; ++r) {
         for (let i = 0; i < ops.length; ++i) {
           const o = ops[(i + r) % ops.length];
-          o.times.push(call(o));
+          o.times.push(await call(o));
         }
       }
     } finally {
@@ -295,7 +307,7 @@ const harness = (() => {
   async function harmonicMemory(spec) {
     const make = await harmonicInputs(spec);
     const t = make();
-    const result = memoryAround(() => {
+    const result = await memoryAround(() => {
       const outs = harmonicCall(t, spec.options);
       outs.forEach(y => y.dataSync());
       tf.dispose(outs);

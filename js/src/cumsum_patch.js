@@ -1,5 +1,6 @@
-// ddspgl.patchCumsum: the stock webgl Cumsum kernel replaced by ddspgl's WrappedCumsum
-// with no period (same semantics: axis, exclusive, reverse; int32 keeps the stock kernel).
+// ddspgl.patchCumsum: the stock webgl and webgpu Cumsum kernels replaced by ddspgl's
+// WrappedCumsum for the same backend with no period (same semantics: axis, exclusive,
+// reverse; int32 keeps the stock kernel).
 
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -8,7 +9,8 @@ import {checkTensor} from './checks.js';
 import {cumsumGrad} from './gradients.js';
 import {kernelFn} from './tfjs_kernel.js';
 
-let stockCumsum = null;  // the stock kernel's config while patched
+const PATCHED_BACKENDS = ['webgl', 'webgpu'];
+let stockCumsum = null;  // backend name -> the stock kernel's config, while patched
 
 function normalizeAxis(axis, rank) {
   const a = axis == null ? 0 : axis;
@@ -18,17 +20,20 @@ function normalizeAxis(axis, rank) {
   return a < 0 ? a + rank : a;
 }
 
-function patchedCumsumWebGL(args) {
+// The patched Cumsum kernel function of `backendName`, around its stock config `stock`.
+const patchedCumsum = (backendName, stock) => args => {
   const {inputs, backend, attrs} = args;
   const {x} = inputs;
-  if (x.dtype !== 'float32') return stockCumsum.kernelFunc(args);  // int32: stock semantics
+  if (x.dtype !== 'float32') return stock.kernelFunc(args);  // int32: stock semantics
   checkTensor('Cumsum', x);
   const rank = x.shape.length;
   const axis = normalizeAxis(attrs.axis, rank);
-  const wrapped = kernelFn('webgl', KERNEL_NAMES.cumsum);
+  const wrapped = kernelFn(backendName, KERNEL_NAMES.cumsum);
+  const dispose = t => (backend.disposeIntermediateTensorInfo ?
+      backend.disposeIntermediateTensorInfo(t) : backend.disposeData(t.dataId));
   const a = {period: null, exclusive: !!attrs.exclusive, reverse: !!attrs.reverse};
   if (axis === rank - 1) return wrapped({inputs: {x}, backend, attrs: a});
-  const transpose = kernelFn('webgl', 'Transpose');
+  const transpose = kernelFn(backendName, 'Transpose');
   const perm = [...Array(rank).keys()].filter(i => i !== axis).concat([axis]);
   const undo = perm.map((_, i) => perm.indexOf(i));
   const xt = transpose({inputs: {x}, backend, attrs: {perm}});
@@ -37,32 +42,43 @@ function patchedCumsumWebGL(args) {
     yt = wrapped({inputs: {x: xt}, backend, attrs: a});
     return transpose({inputs: {x: yt}, backend, attrs: {perm: undo}});
   } finally {
-    backend.disposeIntermediateTensorInfo(xt);
-    if (yt) backend.disposeIntermediateTensorInfo(yt);
+    dispose(xt);
+    if (yt) dispose(yt);
   }
-}
+};
 
-// Replaces the webgl Cumsum kernel; false if it already was.
+// Replaces the webgl and webgpu Cumsum kernels (those registered); false if they already
+// were.
 export function patchCumsum() {
   if (stockCumsum !== null) return false;
-  const stock = tf.getKernel('Cumsum', 'webgl');
-  if (stock == null) {
-    throw new Error('patchCumsum: no webgl Cumsum kernel is registered (load the webgl backend)');
+  const stock = {};
+  for (const name of PATCHED_BACKENDS) {
+    const config = tf.getKernel('Cumsum', name);
+    if (config != null && tf.getKernel(KERNEL_NAMES.cumsum, name) != null) stock[name] = config;
+  }
+  if (Object.keys(stock).length === 0) {
+    throw new Error('patchCumsum: no webgl or webgpu Cumsum kernel is registered (load ' +
+                    'the webgl or webgpu backend)');
   }
   stockCumsum = stock;
-  tf.unregisterKernel('Cumsum', 'webgl');
-  tf.registerKernel({kernelName: 'Cumsum', backendName: 'webgl', kernelFunc: patchedCumsumWebGL});
+  for (const [name, config] of Object.entries(stock)) {
+    tf.unregisterKernel('Cumsum', name);
+    tf.registerKernel(
+        {kernelName: 'Cumsum', backendName: name, kernelFunc: patchedCumsum(name, config)});
+  }
   if (tf.getGradient('Cumsum') == null) {
     tf.registerGradient({kernelName: 'Cumsum', gradFunc: cumsumGrad});
   }
   return true;
 }
 
-// Restores the stock kernel; false if it was not patched.
+// Restores the stock kernels; false if they were not patched.
 export function unpatchCumsum() {
   if (stockCumsum === null) return false;
-  tf.unregisterKernel('Cumsum', 'webgl');
-  tf.registerKernel(stockCumsum);
+  for (const [name, config] of Object.entries(stockCumsum)) {
+    tf.unregisterKernel('Cumsum', name);
+    tf.registerKernel(config);
+  }
   stockCumsum = null;
   return true;
 }

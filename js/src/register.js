@@ -1,5 +1,5 @@
-// Registers every kernel module's kernels (webgl, cpu, wasm) and gradients with TF.js, on
-// import, leaving alone any a page registered before.
+// Registers every kernel module's kernels (webgl, webgpu, cpu, wasm) and gradients with
+// TF.js, on import, leaving alone any a page registered before.
 
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -14,6 +14,7 @@ import {float32Render, withSquareTextures} from '../textures.js';
 import {kernelFn} from '../tfjs_kernel.js';
 import {bundlePlan, periodicModulus, plainModulus, scaleOf} from './cumsum_plan.js';
 import {downSweep, packedOpts, upSweep} from './cumsum_sweep.js';
+import {wrappedCumsumWebGPU} from './wrapped_cumsum_webgpu.js';
 
 export {patchCumsum, unpatchCumsum} from '../cumsum_patch.js';
 export {wrappedCumsum} from '../ops.js';
@@ -116,6 +117,7 @@ function wrappedCumsumWebGL({inputs, backend, attrs}) {
 
 export const kernelConfigs = [
   {kernelName: KERNEL, backendName: 'webgl', kernelFunc: wrappedCumsumWebGL},
+  {kernelName: KERNEL, backendName: 'webgpu', kernelFunc: wrappedCumsumWebGPU},
   {kernelName: KERNEL, backendName: 'cpu', kernelFunc: wrappedCumsumJS('cpu')},
   {kernelName: KERNEL, backendName: 'wasm', kernelFunc: wrappedCumsumJS('wasm')},
 ];

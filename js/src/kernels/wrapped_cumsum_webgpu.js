@@ -1,0 +1,116 @@
+// WrappedCumsum on webgpu: the cumsum along the last axis, wrapped modulo a period inside
+// the kernel, in WGSL compute shaders (kernels/cumsum_webgpu.py): the same residues as on
+// webgl, blocks of WGSL_WORKGROUP * WGSL_PER_THREAD elements scanned in workgroup memory.
+// Two dispatches for a periodic cumsum (one when a row is one block), three for a plain
+// one, which chooses its shift on the GPU: no readback.
+
+import * as tf from '@tensorflow/tfjs-core';
+
+import {
+  KERNEL_NAMES, SIGNED_MODULUS_HI, WGSL_PER_THREAD, WGSL_WORKGROUP,
+} from '../generated/constants.js';
+import {checkTensor, cumsumAttrs} from '../checks.js';
+import {kernelFn} from '../tfjs_kernel.js';
+import {makeWGSLProgram} from '../wgsl_program.js';
+import {periodicModulus, scaleOf} from './cumsum_plan.js';
+
+const KERNEL = KERNEL_NAMES.cumsum;
+const BLOCK = WGSL_WORKGROUP * WGSL_PER_THREAD;
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+const UNIFORMS = 'modulus : vec2<u32>, scale : vec2<f32>, shift : i32, n : i32, nb : i32, ' +
+                 'rows : i32, absMargin : f32, plainLimit : f32,';
+
+// The largest float32 f with f * 2^43 + 1.5 n + 1 < 2^43 (cumsum_block_sums: the
+// significand of the bound on sum |x| for which the larger shift still fits).
+function plainLimit(n) {
+  const v = 1 - (1.5 * n + 1) * 2 ** -43;  // exact in float64 for n < 2^30
+  F32[0] = v;
+  if (F32[0] >= v) U32[0] -= 1;  // the next float32 down (v is in (0.5, 1))
+  return F32[0];
+}
+
+// The uniforms' values, in UNIFORMS' order.
+function uniformData(rows, n, nb, period) {
+  const mod = period === null ? {lo: 0, hi: SIGNED_MODULUS_HI, shift: 0} :
+                                periodicModulus(period);
+  // Roundings on any path of the float32 sum of |x|: PER_THREAD serial and log2(WORKGROUP)
+  // tree levels per block (cumsum_abs_blocks), ceil(nb / WORKGROUP) serial and log2(WORKGROUP)
+  // more over the row (cumsum_block_sums): the true sum is within (1 + k 2^-22) of it.
+  const k = WGSL_PER_THREAD + 2 * Math.log2(WGSL_WORKGROUP) + Math.ceil(nb / WGSL_WORKGROUP);
+  return [
+    {type: 'uint32', data: [mod.lo >>> 0, mod.hi >>> 0]},
+    {type: 'float32', data: scaleOf(mod.shift)},
+    {type: 'int32', data: [mod.shift]},
+    {type: 'int32', data: [n]},
+    {type: 'int32', data: [nb]},
+    {type: 'int32', data: [rows]},
+    {type: 'float32', data: [1 + k * 2 ** -22]},
+    {type: 'float32', data: [plainLimit(n)]},
+  ];
+}
+
+const wgslBool = b => (b ? 'true' : 'false');
+
+// The wrapped (or plain, period null) cumsum of x [rows, n] along its last axis.
+function cumsumWebGPU(backend, x2, {period, exclusive, reverse}) {
+  const [rows, n] = x2.shape;
+  const nb = Math.ceil(n / BLOCK);
+  const plain = period === null;
+  const blocks = plain || nb > 1;
+  const values = uniformData(rows, n, nb, period);
+  const constants = {WG: `${WGSL_WORKGROUP}u`, PER: `${WGSL_PER_THREAD}u`,
+                     REVERSE: wgslBool(reverse), PLAIN: wgslBool(plain)};
+  const run = (body, inputs, names, shape, dtype, more = {}) => backend.runWebGPUProgram(
+      makeWGSLProgram(body, names, shape, {
+        constants: {...constants, ...more.constants}, extra: more.extra, uniforms: UNIFORMS,
+        groups: rows * nb, workgroupSize: WGSL_WORKGROUP}),
+      inputs, dtype, values);
+  const temps = [];
+  try {
+    let sums = null;
+    if (blocks) {
+      let absBlocks = null;
+      if (plain) {
+        absBlocks = run('cumsum_abs_blocks', [x2], ['x'], [rows, nb], 'float32');
+        temps.push(absBlocks);
+      }
+      sums = run('cumsum_block_sums', plain ? [x2, absBlocks] : [x2],
+                 plain ? ['x', 'absBlocks'] : ['x'], [rows, 2 * nb + 2], 'int32', {
+                   extra: 'fn cumsum_abs_block(i: i32) -> f32 { return ' +
+                          (plain ? 'absBlocks[i]; }' : '0.0; }'),
+                 });
+      temps.push(sums);
+    }
+    return run('cumsum_final', blocks ? [x2, sums] : [x2], blocks ? ['x', 'blockSums'] : ['x'],
+               [rows, n], 'float32', {
+                 constants: {BLOCKS: wgslBool(blocks), INCLUSIVE: wgslBool(!exclusive)},
+                 extra: 'fn cumsum_block_word(i: i32) -> i32 { return ' +
+                        (blocks ? 'blockSums[i]; }' : '0; }'),
+               });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+// The webgpu kernel function: x [..., n] as [rows, n] through the backend's Reshape.
+export function wrappedCumsumWebGPU({inputs, backend, attrs}) {
+  checkTensor(KERNEL, inputs.x);
+  const a = cumsumAttrs(KERNEL, attrs, {periodRequired: false});
+  const {x} = inputs;
+  const n = x.shape[x.shape.length - 1];
+  const rows = tf.util.sizeFromShape(x.shape) / n;
+  const reshape = kernelFn('webgpu', 'Reshape');
+  const x2 = reshape({inputs: {x}, backend, attrs: {shape: [rows, n]}});
+  try {
+    const out = cumsumWebGPU(backend, x2, a);
+    try {
+      return reshape({inputs: {x: out}, backend, attrs: {shape: x.shape}});
+    } finally {
+      backend.disposeData(out.dataId);
+    }
+  } finally {
+    backend.disposeData(x2.dataId);
+  }
+}

@@ -1,0 +1,34 @@
+"""The wrapped cumsum on TF.js's webgpu backend: WGSL compute shaders, same arithmetic.
+
+The residues, moduli and shifts are :mod:`cumsum`'s (integer residues modulo
+``p = period * 2^shift``, or ``2^44`` signed for a plain cumsum), so the error analysis and
+the budget are :func:`cumsum.budget`'s with float32 storage: webgpu tensors are float32.
+Only the schedule differs, designed for compute (js/src/kernels/wrapped_cumsum_webgpu.js):
+
+- a row of n scan elements is cut into blocks of ``BLOCK = WORKGROUP * PER_THREAD``; one
+  workgroup per (row, block), each invocation adding ``PER_THREAD`` consecutive residues;
+- ``cumsum_block_sums`` writes each block's residue sum (a workgroup scan in workgroup
+  memory gives the total);
+- ``cumsum_final`` reduces the row's earlier block sums itself (at most ``nb / WORKGROUP``
+  additions per invocation: 1 at n = 2^20), scans the invocations' sums in workgroup memory
+  and writes the outputs. Two dispatches for a periodic cumsum, one when a row is one
+  block (n <= BLOCK); a plain cumsum first sums |x| per block (``cumsum_abs_blocks``) and
+  chooses its shift on the GPU, per row, in ``cumsum_block_sums``: three dispatches and no
+  readback.
+
+A plain cumsum's shift comes from a float32 sum T of |x| taken with at most
+``k = PER_THREAD + 2 log2(WORKGROUP) + ceil(nb / WORKGROUP)`` roundings on any path; T times
+``1 + k 2^-22`` bounds the true sum, and the shift is :meth:`cumsum.Modulus.plain`'s for
+that bound, so the budget's quantisation term (its margin of 2^-13 on T) holds for
+``k < 2^9``, n up to 2^29.
+"""
+
+from __future__ import annotations
+
+WORKGROUP = 256  # invocations per workgroup (the WebGPU default limit)
+PER_THREAD = 16  # consecutive scan elements per invocation
+BLOCK = WORKGROUP * PER_THREAD  # scan elements per workgroup
+
+WGSL_ABS_BLOCKS = "wgsl/kernels/cumsum_abs_blocks.wgsl"
+WGSL_BLOCK_SUMS = "wgsl/kernels/cumsum_block_sums.wgsl"
+WGSL_FINAL = "wgsl/kernels/cumsum_final.wgsl"
