@@ -175,7 +175,8 @@ const harness = (() => {
       const m = tf.memory();
       return {numTensors: m.numTensors, numDataBuffers: m.numDataBuffers,
               numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU,
-              numBytesInGPUAllocated: m.numBytesInGPUAllocated};
+              numBytesInGPUAllocated: m.numBytesInGPUAllocated,  // webgl
+              numBytesAllocatedInGPU: m.numBytesAllocatedInGPU};  // webgpu
     };
     for (let i = 0; i < warmup; ++i) await once();
     const before = snap();

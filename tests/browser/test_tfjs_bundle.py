@@ -87,7 +87,9 @@ def test_bundle_is_generated_from_glsl(tmp_path):
     assert package["peerDependencies"] == {
         "@tensorflow/tfjs-core": tfjs,
         "@tensorflow/tfjs-backend-webgl": tfjs,
+        "@tensorflow/tfjs-backend-webgpu": tfjs,  # optional: the webgpu kernels import nothing
     }
+    assert package["peerDependenciesMeta"]["@tensorflow/tfjs-backend-webgpu"]["optional"]
     harness = json.loads((ROOT / "package.json").read_text())["devDependencies"]
     assert harness["@tensorflow/tfjs"] == tfjs  # the TF.js the tests run is the peers'
 

@@ -1,0 +1,165 @@
+"""WrappedCumsum on TF.js's webgpu backend (WGSL compute shaders) in headless Chromium.
+
+Chromium's WebGPU runs on SwiftShader here (tools/browser.py, WEBGPU_ARGS). Every result is
+compared with a float64 reference under kernels/cumsum.py's float32 budget (webgpu tensors
+are float32; the residue arithmetic is the webgl kernel's, see kernels/cumsum_webgpu.py).
+The module skips only where the browser has no WebGPU adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+from test_tfjs_bundle import BAD
+
+from ddspgl.harness.shader import resolve
+from ddspgl.kernels import cumsum, cumsum_browser, cumsum_webgpu, manifest
+from ddspgl.tools import browser, emit
+
+if browser.chromium_path() is None:
+    pytest.skip(
+        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
+        allow_module_level=True,
+    )
+
+BLOCK = cumsum_webgpu.BLOCK
+# One element; a row inside one block (one dispatch); one element past a block; the
+# benchmark's length (16 blocks, so every block adds earlier block sums).
+CASE_LENGTHS = (1, 1000, BLOCK + 1, 64000)
+
+
+@pytest.fixture(scope="module")
+def gpu():
+    """A webgpu page; a skip naming the reason where Chromium gives no WebGPU adapter."""
+    try:
+        host = browser.BrowserHost(storages=("float32",), tfjs_backend="webgpu")
+    except browser.BrowserUnavailable as exc:
+        if "no WebGPU adapter" in str(exc):
+            pytest.skip(f"this Chromium has no WebGPU adapter: {exc}")
+        raise
+    with host:
+        yield host
+        for page in host.pages.values():
+            assert page.errors == [], page.errors
+
+
+def _page(gpu):
+    return gpu.page("float32")
+
+
+# -- the bundle -------------------------------------------------------------------------------
+
+
+def test_bundle_carries_the_wgsl_with_its_hashes(tmp_path):
+    programs = {n: b for k in manifest.KERNELS for n, b in k.wgsl.items()}
+    assert set(programs) >= {"cumsum_block_sums", "cumsum_final", "cumsum_abs_blocks"}
+    wgsl = [resolve(body) for body in programs.values()]
+    assert all("#include" not in text and "fn res_add(" in text for text in wgsl)
+    for path in emit.emit(tmp_path)[:2]:
+        text = path.read_text()
+        for (name, body), expanded in zip(programs.items(), wgsl, strict=True):
+            assert f"glsl/{body} {emit.sha256(expanded)}" in text, name
+            assert f"{name}: {emit.js_literal(expanded)}" in text, name
+    script = "console.log(JSON.stringify([" + ",".join(map(emit.js_literal, wgsl)) + "]))"
+    out = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == wgsl
+
+
+def test_page_runs_webgpu_with_the_kernel_registered(gpu):
+    got = _page(gpu).evaluate(
+        "() => ({backend: tf.getBackend(),"
+        " kernel: tf.getKernel('WrappedCumsum', 'webgpu') != null})"
+    )
+    assert got == {"backend": "webgpu", "kernel": True}
+
+
+# -- precision: the browser suite's float32 cases ---------------------------------------------
+
+CASES = [c for c in cumsum_browser.cases(lengths=CASE_LENGTHS) if c.storage == "float32"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_precision(gpu, case):
+    result = case.run(gpu)
+    assert result.ok, f"error {result.error:.3e} {result.unit} > budget {result.budget:.3e}"
+
+
+def test_dispatches(gpu):
+    """Two dispatches for a periodic row of several blocks, one for a single block, three
+    for a plain cumsum (its shift chosen on the GPU): TF.js counts every program it runs."""
+    page = _page(gpu)
+    x = np.full((1, 3 * BLOCK), 0.01, np.float32)
+    counts = {}
+    for label, op, n in [("periodic", "wrapped", 3 * BLOCK), ("one block", "wrapped", BLOCK),
+                         ("plain", "patched", 3 * BLOCK)]:  # fmt: skip
+        _, rec = page.run(x[:, :n], op=op, period=1.0 if op == "wrapped" else None)
+        counts[label] = rec["passes"]
+    assert counts == {"periodic": 2, "one block": 1, "plain": 3}
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 5000), (7, BLOCK + 3), (1, 2**20)])
+@pytest.mark.parametrize("period", [1.0, None], ids=["P1", "plain"])
+def test_rows_and_ranks(gpu, shape, period):
+    """Every row on its own (rank 3, many rows, 256 blocks per row), periodic and plain."""
+    rng = np.random.default_rng(len(shape) + shape[-1])
+    x = rng.uniform(-0.5 if period is None else 0, 0.5, shape).astype(np.float32)
+    p32 = None if period is None else np.float32(period)
+    for exclusive, reverse in [(False, False), (True, True)]:
+        op = "wrapped" if period else "patched"
+        out, _ = _page(gpu).run(x, op=op, period=period, exclusive=exclusive, reverse=reverse)
+        rows = x.reshape(-1, shape[-1])
+        ref = cumsum.reference(rows, exclusive=exclusive, reverse=reverse, period=p32)
+        for r in range(rows.shape[0]):  # a plain budget is per row: its own sum of |x|
+            got = out.reshape(rows.shape)[r : r + 1]
+            err = cumsum.error(got, ref[r : r + 1], rows[r : r + 1], p32)
+            assert err <= cumsum.budget("float32", shape[-1], p32), (r, err)
+
+
+def test_patched_cumsum_on_another_axis(gpu):
+    """tf.cumsum along axis 0 with patchCumsum: the webgpu kernel between two transposes."""
+    x = np.random.default_rng(5).normal(size=(300, 4)).astype(np.float32)
+    out, _ = _page(gpu).run(x, op="patched", period=None, axis=0)
+    ref = cumsum.reference(x.T.copy()).T
+    for c in range(4):
+        col = np.ascontiguousarray(x[:, c : c + 1].T)
+        err = cumsum.error(out[:, c : c + 1].T, np.ascontiguousarray(ref[:, c : c + 1].T), col)
+        assert err <= cumsum.budget("float32", 300), (c, err)
+
+
+def test_non_finite_sum_gives_nan(gpu):
+    """A plain cumsum over a row whose sum of |x| is not finite writes NaN (the webgl kernel
+    throws after reading its bound back; webgpu keeps the call free of readbacks)."""
+    x = np.ones((2, 100), np.float32)
+    x[1, 7] = np.inf
+    out, _ = _page(gpu).run(x, op="patched", period=None)
+    assert np.array_equal(out[0], np.arange(1, 101, dtype=np.float32))
+    assert np.isnan(out[1]).all()
+
+
+# -- bad input and memory ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_input_throws_as_on_webgl(gpu, name):
+    script, message = BAD[name]
+    got = _page(gpu).evaluate(
+        "s => { try { (new Function(s))(); return null; } catch (e) { return e.message; } }",
+        script,
+    )
+    assert got is not None and message in got, got
+
+
+@pytest.mark.parametrize(
+    "op,period,n", [("wrapped", 1.0, 2 * BLOCK), ("wrapped", 1.0, 1000), ("patched", None, 2048)]
+)
+def test_no_leak_over_1000_calls(gpu, op, period, n):
+    x = np.random.default_rng(3).uniform(0, 0.5, (2, n)).astype(np.float32)
+    got = _page(gpu).call(
+        "memory",
+        {"key": x, "shape": list(x.shape), "op": op, "period": period, "warmup": 5, "calls": 1000},
+    )
+    assert got["after"] == got["before"]
+    assert got["after"]["numBytesAllocatedInGPU"] > 0  # the webgpu backend's own count
