@@ -15,19 +15,28 @@ What
        signal are zeros.
     2. the cumulative mean normalised difference ``d'(tau) = tau d(tau) / sum_{j <= tau}
        d(j)`` (eq. 8; 1 where that sum is 0, as for tau = 0);
-    3. the absolute threshold: the first lag in ``[tau_min, tau_max]`` with ``d' <
-       threshold``, followed down to the bottom of its dip (while d' keeps falling);
-       with none, the first global minimum of d' in that range (step 4);
-    4. parabolic interpolation (step 5) through ``d(tau - 1), d(tau), d(tau + 1)``, the
-       raw difference function (its abscissa is unbiased by the normalisation): the
-       vertex offset ``delta`` clamped to [-1, 1], 0 where the points do not curve up;
-       ``f0 = sample_rate / (tau + delta)``.
+    3. the dips: every local minimum of d' (``d'(tau - 1) > d'(tau) <= d'(tau + 1)``)
+       is fitted by the parabola through it and its two neighbours, and the vertex's
+       ordinate, ``d'(tau) - (d'(tau - 1) - d'(tau + 1))^2 / (8 (d'(tau - 1) +
+       d'(tau + 1) - 2 d'(tau)))``, is the dip's depth (step 5: "the ordinate of the
+       interpolated minimum is used in the dip-selection process"): a period between
+       two integer lags leaves both samples of its dip above the threshold, while the
+       dip at twice the period, twice as wide in lags, is sampled near its bottom. At
+       the ends of [tau_min, tau_max] a lag whose dip continues beyond the range is a
+       dip too, its depth its own d' (no neighbour beyond the range to fit);
+    4. the absolute threshold (step 4): the first dip in ``[tau_min, tau_max]`` deeper
+       than ``threshold``; with none, the first deepest dip (the global minimum);
+    5. parabolic interpolation (step 5) of the period through ``d(tau - 1), d(tau),
+       d(tau + 1)``, the raw difference function (its abscissa is unbiased by the
+       normalisation): the vertex offset ``delta`` clamped to [-1, 1], 0 where the
+       points do not curve up; ``f0 = sample_rate / (tau + delta)``.
     The lags are ``tau_min = max(2, floor(sample_rate / fmax))`` and ``tau_max =
-    ceil(sample_rate / fmin)``. The confidence is ``1 - d'(tau)`` clipped to [0, 1]:
-    the paper's aperiodicity measure turned round, high for a clean period, as
-    DDSP's ``f0_confidence``. Every frame gets an f0 (the best period found); the
-    confidence says whether it is voiced (d' below the threshold: confidence above
-    ``1 - threshold``). The paper's step 6 (best local estimate) is not applied.
+    ceil(sample_rate / fmin)``. The confidence is ``1 - depth`` of the chosen dip,
+    clipped to [0, 1]: the paper's aperiodicity measure turned round, high for a clean
+    period, as DDSP's ``f0_confidence``. Every frame gets an f0 (the best period
+    found); the confidence says whether it is voiced (a dip deeper than the threshold:
+    confidence above ``1 - threshold``). The paper's step 6 (best local estimate) is
+    not applied.
 
 How (3 passes)
     ``B = gcd(W, hop)``. The difference sums overlap between frames (hop < W), so
@@ -38,7 +47,7 @@ How (3 passes)
     2. ``yin_difference.frag`` [batch * frames, ceil(L / 4)] vec4: d_i(tau), the sum
        of the W / B blocks of frame i;
     3. ``yin_pick.frag`` [batch, frames] vec4: per frame the walk over the lags (d',
-       threshold, dip, parabola): (f0, confidence, tau, delta).
+       dips and their depths, threshold, parabola): (f0, confidence, tau, delta).
 
     Each row of x is first scaled by a power of two (exact) so that its largest |x|
     lies in [0.5, 1): YIN is invariant to the scale, and then every sum is at most
@@ -60,16 +69,29 @@ correctly rounded, division within 2.5 ulp = 5u)
        (:func:`row_scale`), that gives every d an interval around the float64 value.
     3. Pass 3: the running sum of d over tau = 1 ... tau adds (tau - 1) u (gamma), then
        ``tau * d / S`` rounds once and divides within 5u: an interval for every d'.
-    4. Decisions: the threshold test, each step down the dip and the global minimum are
-       comparisons of d' values; where their intervals overlap, the kernel may take
-       either branch. :func:`admissible_lags` follows every branch the intervals allow:
-       the lags a correct float32 kernel may choose (one for nearly every frame).
+    4. Depths: at a dip the kernel computes ``b - (a - c)^2 / (8 ((a + c) - 2 b))`` from
+       its d' values a, b, c. At a local minimum the vertex offset lies in [-1/2, 1/2],
+       so the depth is ``min over |delta| <= 1/2`` of the parabola's ordinate, a
+       linear function of (a, b, c) for each delta: its least value over the box of
+       the three d' intervals is at a corner, and its largest is at most that of the
+       reference's own delta's line over the box (:func:`dip_bounds`). Its float32
+       evaluation: a - c, the square, a + c, the subtraction and the final one round
+       once each, the division within 5u; with the quotient ``q = delta^2 den / 2 <=
+       (a + c) / 8`` that stays within ``2u (a + b + c)`` (and where the rounded
+       denominator is 0 the kernel keeps b, within ``u (a + c) / 8`` of the depth);
+       taken as ``DEPTH = 3u (a + b + c)`` for the terms of order u^2.
+       Decisions: whether a lag is a dip, each depth against the threshold and the
+       deepest dip are comparisons of d' values and depths; where their intervals
+       overlap, the kernel may take either branch. :func:`admissible` follows every
+       branch the intervals allow: the lags a correct float32 kernel may choose (one
+       for nearly every frame).
     5. The parabola at a lag: d(tau - 1), d(tau), d(tau + 1) within their intervals
        move the vertex within the range of its values over that box (the vertex is
        monotone in each point where the curvature is positive, so the corners bound
        it), plus the shader's three roundings of numerator and denominator and the
        division; ``tau + delta`` rounds once and ``sample_rate / period`` divides
-       within 5u: an interval for f0. The confidence: the d' interval, one rounding.
+       within 5u: an interval for f0. The confidence: the depth's interval, one
+       rounding.
        float16 storage rounds f0 and the confidence once more (within 1 ulp).
     :func:`derived_bound` gives each frame's bound on |f0 error| in cents at the lag
     the kernel chose, and :func:`deviation` each frame's error in units of its bound
@@ -105,6 +127,7 @@ F16_REL = 2.0**-10  # one float16 ulp, relative: a write that may truncate
 F16_ABS = 2.0**-14  # float16's smallest normal: what a flushed subnormal loses
 F32_ABS = 2.0**-100  # absolute allowance for float32 subnormals flushed, per d (scaled)
 REF_REL = 2.0**-40  # the float64 reference's own summation error, relative, generously
+DEPTH = 3 * U  # a dip's depth in float32, relative to the sum of its three d' (term 4)
 
 
 # -- arguments ---------------------------------------------------------------------------------
@@ -369,14 +392,15 @@ def graph(rows: np.ndarray, cfg: Config, storage: str):
 class Analysis:
     """The float64 reference of one input: everything the budget needs.
 
-    Shapes: d and cmnd [batch, frames, L + 1] indexed by lag (index 0 unused, d = 0,
-    cmnd = 1); lag, delta, f0, confidence [batch, frames].
+    Shapes: d, cmnd and depth [batch, frames, L + 1] indexed by lag (index 0 unused,
+    d = 0, cmnd = 1); lag, delta, f0, confidence [batch, frames].
     """
 
     cfg: Config
     scale: np.ndarray  # [batch] row_scale exponents
     d: np.ndarray
     cmnd: np.ndarray
+    depth: np.ndarray  # the interpolated ordinate at local minima of d', d' elsewhere
     lag: np.ndarray
     delta: np.ndarray
     f0: np.ndarray
@@ -408,17 +432,38 @@ def normalised(d: np.ndarray) -> np.ndarray:
     return out
 
 
+def depths(cmnd: np.ndarray) -> np.ndarray:
+    """Step 5's ordinates: at every local minimum of d' (``d'(tau - 1) > d'(tau) <=
+    d'(tau + 1)``) the ordinate of the vertex of the parabola through the three points,
+    d' itself at every other lag (and at the first and last). Shape as cmnd."""
+    a, b, c = cmnd[..., :-2], cmnd[..., 1:-1], cmnd[..., 2:]
+    local = (b < a) & (b <= c)
+    curve = a + c - 2 * b  # > 0 at a local minimum
+    safe = np.where(local & (curve > 0), curve, 1.0)
+    out = cmnd.copy()
+    out[..., 1:-1] = np.where(local, b - (a - c) ** 2 / (8 * safe), b)
+    return out
+
+
+def dips(cmnd: np.ndarray, cfg: Config) -> np.ndarray:
+    """The lags in [tau_min, tau_max] at the bottom of a dip of d': below the lag before
+    and not above the lag after, either condition waived at the range's own end."""
+    lags = np.arange(cmnd.shape[-1])
+    inside = (lags >= cfg.lag_min) & (lags <= cfg.lag_max)
+    below = np.zeros(cmnd.shape, bool)
+    below[..., 1:] = cmnd[..., 1:] < cmnd[..., :-1]
+    not_above = np.zeros(cmnd.shape, bool)
+    not_above[..., :-1] = cmnd[..., :-1] <= cmnd[..., 1:]
+    return inside & (below | (lags == cfg.lag_min)) & (not_above | (lags == cfg.lag_max))
+
+
 def choose(cmnd: np.ndarray, cfg: Config) -> int:
-    """Steps 3-4 for one frame: the first dip under the threshold, followed to its bottom;
-    else the first global minimum, over lags [tau_min, tau_max]."""
-    lo, hi = cfg.lag_min, cfg.lag_max
-    under = np.flatnonzero(cmnd[lo : hi + 1] < cfg.threshold)
-    if under.size == 0:
-        return lo + int(np.argmin(cmnd[lo : hi + 1]))
-    tau = lo + int(under[0])
-    while tau < hi and cmnd[tau + 1] < cmnd[tau]:
-        tau += 1
-    return tau
+    """Steps 3-5 for one frame: the first dip whose interpolated depth is under the
+    threshold; with none, the first deepest dip, over lags [tau_min, tau_max]."""
+    lags = np.flatnonzero(dips(cmnd, cfg))
+    depth = depths(cmnd)[lags]
+    under = np.flatnonzero(depth < cfg.threshold)
+    return int(lags[under[0]] if under.size else lags[np.argmin(depth)])
 
 
 def vertex(a, b, c):
@@ -445,16 +490,18 @@ def reference(
     )
     d = np.stack([difference(r.astype(np.float64), cfg) for r in rows])
     cmnd = normalised(d)
+    depth = depths(cmnd)
     lag = np.array([[choose(f, cfg) for f in row] for row in cmnd], np.int64)
     at = np.take_along_axis
     a, b, c = (at(d, (lag + k)[..., None], axis=-1)[..., 0] for k in (-1, 0, 1))
     delta = vertex(a, b, c)
-    conf = np.clip(1.0 - at(cmnd, lag[..., None], axis=-1)[..., 0], 0.0, 1.0)
+    conf = np.clip(1.0 - at(depth, lag[..., None], axis=-1)[..., 0], 0.0, 1.0)
     return Analysis(
         cfg=cfg,
         scale=row_scale(rows),
         d=d,
         cmnd=cmnd,
+        depth=depth,
         lag=lag,
         delta=delta,
         f0=cfg.sample_rate / (lag + delta),
@@ -512,41 +559,99 @@ def cmnd_bounds(analysis: Analysis, storage: str) -> tuple[np.ndarray, np.ndarra
     return lo, hi
 
 
-def admissible(lo: np.ndarray, hi: np.ndarray, cfg: Config) -> set[int]:
-    """Every lag a float32 kernel may choose for one frame, given its d' intervals [lo, hi]
-    by lag (term 4). The search may end at each lag that may be under the threshold up to
-    the first that surely is; from each, the walk down the dip may stop wherever the next
-    d' may not be lower, and must stop where it surely is not (or at tau_max). With no
-    lag surely under the threshold, any lag that may be the minimum is possible too."""
-    first, last = cfg.lag_min, cfg.lag_max
-    m = last - first + 1
-    lo_r, hi_r = lo[first : last + 2], hi[first : last + 2]
-    sure = np.flatnonzero(hi_r[:m] < cfg.threshold)
-    end = int(sure[0]) if sure.size else m - 1
-    starts = np.flatnonzero(lo_r[: end + 1] < cfg.threshold)
-    stop = lo_r[1:] >= hi_r[:m]
-    stop[m - 1] = True
-    may_stop = stop | (hi_r[1:] >= lo_r[:m])
-    # next_stop[i]: the first lag >= i where the walk surely stops.
-    marks = np.where(stop, np.arange(m), m)
-    next_stop = np.minimum.accumulate(marks[::-1])[::-1]
-    cover = np.zeros(m + 1, np.int64)
-    np.add.at(cover, starts, 1)
-    np.add.at(cover, next_stop[starts] + 1, -1)
-    out = set((first + np.flatnonzero((np.cumsum(cover[:m]) > 0) & may_stop)).tolist())
-    if not sure.size:
-        top = hi_r[:m].min()
-        out |= set((first + np.flatnonzero(lo_r[:m] <= top)).tolist())
+@dataclass
+class DipBounds:
+    """What a correct float32 kernel may decide at each (row, frame, lag) (term 4)."""
+
+    may: np.ndarray  # bool: the lag may be a dip
+    sure: np.ndarray  # bool: the lag surely is a dip
+    lo: np.ndarray  # the kernel's depth there, if a dip, lies in [lo, hi]
+    hi: np.ndarray
+
+
+def dip_bounds(analysis: Analysis, storage: str) -> DipBounds:
+    """Per lag, whether the kernel may or must see a dip, and its depth's interval, from
+    the d' intervals of the lag and its neighbours (term 4)."""
+    cfg = analysis.cfg
+    lo, hi = cmnd_bounds(analysis, storage)
+    shape = lo.shape
+    lags = np.arange(shape[-1])
+    first, last = lags == cfg.lag_min, lags == cfg.lag_max
+    inside = (lags >= cfg.lag_min) & (lags <= cfg.lag_max)
+
+    def shifted(v, k, fill):  # v at lag + k
+        out = np.full(shape, fill)
+        if k < 0:
+            out[..., -k:] = v[..., :k]
+        else:
+            out[..., :-k] = v[..., k:]
+        return out
+
+    a_lo, a_hi = shifted(lo, -1, np.inf), shifted(hi, -1, np.inf)
+    c_lo, c_hi = shifted(lo, 1, -np.inf), shifted(hi, 1, -np.inf)
+    may_below, sure_below = lo < a_hi, hi < a_lo
+    may_not_above, sure_not_above = lo <= c_hi, hi <= c_lo
+    may = inside & (may_below | first) & (may_not_above | last)
+    sure = inside & (sure_below | first) & (sure_not_above | last)
+    may_local = may_below & may_not_above
+    sure_local = sure_below & sure_not_above
+    # Interpolated depth: the least over |delta| <= 1/2 of the parabola's ordinate
+    # p(delta) = alpha a + beta b + gamma c, over the corners of the box of (a, b, c).
+    a_lo, a_hi = shifted(lo, -1, 1.0), shifted(hi, -1, 1.0)
+    c_lo, c_hi = shifted(lo, 1, 1.0), shifted(hi, 1, 1.0)
+
+    def least(a, b, c):
+        curve = a + c - 2 * b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            top = np.clip((a - c) / (2 * np.where(curve > 0, curve, 1.0)), -0.5, 0.5)
+        ends = [b + s * (c - a) / 4 + curve / 8 for s in (-1, 1)]
+        return np.where(curve > 0, b + top * (c - a) / 2 + top**2 * curve / 2, np.minimum(*ends))
+
+    box = [(a_lo, a_hi), (lo, hi), (c_lo, c_hi)]
+    with np.errstate(invalid="ignore"):  # an unbounded d' (inf) leaves the depth unbounded
+        corners = [least(*corner) for corner in product(*box)]
+    i_lo = np.nan_to_num(np.min(corners, axis=0), nan=-np.inf)
+    # Above: the line of the reference's own delta, at the box's worst corner.
+    ref = analysis.cmnd
+    ra, rc = shifted(ref, -1, 1.0), shifted(ref, 1, 1.0)
+    r_curve = ra + rc - 2 * ref
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.clip((ra - rc) / (2 * np.where(r_curve > 0, r_curve, 1.0)), -0.5, 0.5)
+    t = np.where(r_curve > 0, t, 0.0)
+    coef = ((t * t - t) / 2, 1 - t * t, (t * t + t) / 2)
+    with np.errstate(invalid="ignore"):
+        i_hi = sum(
+            np.where(k > 0, k * top_, np.where(k < 0, k * low, 0.0))
+            for k, (low, top_) in zip(coef, box, strict=True)
+        )
+    slack = DEPTH * (np.abs(a_hi) + np.abs(hi) + np.abs(c_hi))
+    i_lo, i_hi = i_lo - slack, i_hi + slack
+    d_lo = np.where(sure_local, i_lo, np.where(may_local, np.minimum(i_lo, lo), lo))
+    d_hi = np.where(sure_local, i_hi, np.where(may_local, np.maximum(i_hi, hi), hi))
+    return DipBounds(may=may, sure=sure, lo=d_lo, hi=d_hi)
+
+
+def admissible(dips_: DipBounds, r: int, i: int, cfg: Config) -> set[int]:
+    """Every lag a float32 kernel may choose for frame i of row r (term 4): each lag
+    that may be a dip under the threshold up to the first that surely is one; with no
+    lag surely such a dip, also each lag that may be a dip as deep as every sure dip
+    may be (the deepest)."""
+    may, sure = dips_.may[r, i], dips_.sure[r, i]
+    lo, hi = dips_.lo[r, i], dips_.hi[r, i]
+    under_sure = np.flatnonzero(sure & (hi < cfg.threshold))
+    end = int(under_sure[0]) if under_sure.size else lo.size - 1
+    out = set(np.flatnonzero((may & (lo < cfg.threshold))[: end + 1]).tolist())
+    if not under_sure.size:
+        top = np.min(np.where(sure, hi, np.inf))
+        out |= set(np.flatnonzero(may & (lo <= top)).tolist())
     return out
 
 
 def admissible_lags(analysis: Analysis, storage: str) -> list[list[set[int]]]:
     """Per row and frame, the lags the kernel may choose (the reference's among them)."""
-    lo, hi = cmnd_bounds(analysis, storage)
-    return [
-        [admissible(lo[r, i], hi[r, i], analysis.cfg) for i in range(lo.shape[1])]
-        for r in range(lo.shape[0])
-    ]
+    bounds = dip_bounds(analysis, storage)
+    rows, frames = analysis.lag.shape
+    return [[admissible(bounds, r, i, analysis.cfg) for i in range(frames)] for r in range(rows)]
 
 
 def f0_interval(analysis: Analysis, lag: np.ndarray, storage: str):
@@ -580,9 +685,9 @@ def f0_interval(analysis: Analysis, lag: np.ndarray, storage: str):
     f_rel = U + DIV + (F16_REL if storage == "float16" else 0.0)
     f_lo = sr / (lag + dhi) * (1 - f_rel)
     f_hi = sr / (lag + dlo) * (1 + f_rel)
-    clo, chi_ = cmnd_bounds(analysis, storage)
-    c_lo = at(clo, lag[..., None], axis=-1)[..., 0]
-    c_hi = at(chi_, lag[..., None], axis=-1)[..., 0]
+    bounds = dip_bounds(analysis, storage)
+    c_lo = at(bounds.lo, lag[..., None], axis=-1)[..., 0]
+    c_hi = at(bounds.hi, lag[..., None], axis=-1)[..., 0]
     c_abs = U + (2.0**-11 if storage == "float16" else 0.0)
     conf_lo = np.clip(1.0 - c_hi - c_abs, 0.0, 1.0)
     conf_hi = np.clip(1.0 - c_lo + c_abs, 0.0, 1.0)
@@ -631,7 +736,7 @@ def deviation(out: np.ndarray, analysis: Analysis, storage: str) -> Deviation:
     f_lo, f_hi, c_lo, c_hi, f_ref = f0_interval(analysis, safe, storage)
     bound = np.maximum(np.abs(cents(f_lo, f_ref)), np.abs(cents(f_hi, f_ref)))
     err = np.abs(cents(f0, f_ref))
-    c_ref = np.clip(1.0 - np.take_along_axis(analysis.cmnd, safe[..., None], -1)[..., 0], 0, 1)
+    c_ref = np.clip(1.0 - np.take_along_axis(analysis.depth, safe[..., None], -1)[..., 0], 0, 1)
     c_bound = np.maximum(np.abs(c_lo - c_ref), np.abs(c_hi - c_ref))
     with np.errstate(divide="ignore", invalid="ignore"):
         r_f = np.where(err == 0, 0.0, err / bound)

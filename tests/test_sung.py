@@ -59,9 +59,12 @@ def test_judged_frames_leave_out_silence_and_note_changes():
     assert truth[20] == 200.0 and truth[50] == 300.0
 
 
+SEEDS = range(12)
+
+
 @pytest.fixture(scope="module")
 def phrases():
-    return [sung.phrase(seed, 6.0) for seed in range(6)]
+    return [sung.phrase(seed, 6.0) for seed in SEEDS]
 
 
 def _scores(p, ctx):
@@ -74,21 +77,46 @@ def _scores(p, ctx):
 
 
 def test_kernel_scores_as_the_reference(ctx, phrases):
-    for p in phrases:
+    for p in phrases[:6]:
         ref, by_ref, by_kernel, mask = _scores(p, ctx)
         assert mask.sum() > 0.8 * by_ref.voiced_frames  # most voiced frames are judged
         assert by_kernel.within == by_ref.within and by_kernel.gross == by_ref.gross
 
 
+@pytest.mark.parametrize("storage", ["float32", "float16"])
+def test_kernel_within_the_derived_budget_on_sung_phrases(ctx, phrases, storage):
+    """Sung phrases put dips of d' near the threshold and near each other: every lag the
+    kernel takes must be one the derived intervals allow."""
+    for p in phrases[:3]:
+        ref = yin.reference(p.audio)
+        dev = yin.deviation(yin.analyse(p.audio, storage=storage, ctx=ctx), ref, storage)
+        assert dev.inside.all(), np.argwhere(~dev.inside)[:5]
+
+
+def test_yin_tracks_sung_phrases_within_20_cents_over_all_voiced_frames(phrases):
+    """The float64 reference within 20 cents of the truth on at least 95% of the judged
+    frames of all twelve phrases together."""
+    scores = []
+    for seed, p in zip(SEEDS, phrases, strict=True):
+        ref = yin.reference(p.audio)
+        truth, mask = accuracy.judged_frames(
+            p.f0, ref.cfg.hop, ref.cfg.frames, accuracy.yin_half_span(ref.cfg)
+        )
+        scores.append(accuracy.score(ref.f0[0], truth, mask))
+        print(f"seed {seed} {p.voice}: {scores[-1]}")
+    within, frames = sum(s.within for s in scores), sum(s.frames for s in scores)
+    assert within >= 0.95 * frames, (within, frames)
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="octave errors on high voices: periods between integer lags leave d'(T) above "
-    "the threshold on bright vowels while d'(2T) dips under it; the paper tests the "
-    "parabola's interpolated ordinate of d' against the threshold, which yin does not yet",
+    reason="octave-above errors where the second harmonic sits on F1: with the odd "
+    "harmonics under threshold / 2 of the power, d'(T/2) = 2 P_odd / P stays under the "
+    "threshold, and YIN's step 4 takes that first dip by design",
 )
-def test_yin_tracks_sung_phrases_within_20_cents(ctx, phrases):
+def test_yin_tracks_every_sung_phrase_within_20_cents(ctx, phrases):
     failing = []
-    for seed, p in enumerate(phrases):
+    for seed, p in zip(SEEDS, phrases, strict=True):
         _, by_ref, by_kernel, _ = _scores(p, ctx)
         print(f"seed {seed} {p.voice}: reference {by_ref}; kernel {by_kernel}")
         if min(by_ref.fraction, by_kernel.fraction) < 0.95:

@@ -67,6 +67,37 @@ def test_choose_first_dip_under_threshold_then_its_bottom():
     assert yin.choose(c, _cfg(lag_min=2, lag_max=8)) == 5  # lags outside the range ignored
 
 
+def test_depth_is_the_interpolated_ordinate_at_local_minima():
+    lags = np.arange(12, dtype=np.float64)
+    c = 0.1 * (lags - 4.3) ** 2 + 0.02  # a parabola: its vertex ordinate is 0.02
+    depth = yin.depths(c[None])[0]
+    assert depth[4] == pytest.approx(0.02, abs=1e-15)
+    np.testing.assert_array_equal(np.delete(depth, 4), np.delete(c, 4))  # not minima: d'
+    flat = np.array([1.0, 0.5, 0.5, 0.5, 1.0])  # a plateau: its first lag is the minimum,
+    want = [1.0, 0.5 - 0.25 / (8 * 0.5), 0.5, 0.5, 1.0]  # fitted with its neighbours
+    np.testing.assert_array_equal(yin.depths(flat[None])[0], want)
+
+
+def test_a_dip_straddling_the_threshold_is_taken_by_its_interpolated_depth():
+    """Step 5: both samples of the dip at the period lie above the threshold, the dip at
+    twice the period is sampled at its bottom; the parabola's ordinate, 0.12 - 0.74^2 /
+    (8 * 0.82) = 0.0365, puts the first dip under the threshold."""
+    c = np.array([1, 1, 0.9, 0.16, 0.12, 0.9, 0.95, 0.5, 0.05, 0.5, 0.9])
+    assert yin.choose(c, _cfg()) == 4
+    assert yin.depths(c[None])[0, 4] == pytest.approx(0.12 - 0.74**2 / (8 * 0.82), rel=1e-12)
+    c[3] = 0.4  # less lopsided: its ordinate 0.12 - 0.5^2 / 8.48 = 0.0905 still under
+    assert yin.choose(c, _cfg()) == 4
+    c[3] = 0.9  # symmetric: the ordinate is the sample itself, above the threshold
+    assert yin.choose(c, _cfg()) == 8
+
+
+def test_confidence_is_one_minus_the_chosen_depth():
+    x = _tone(440.0 * 2 ** (0.3 / 12), 0.5, harmonics=(0.3, 1.0, 0.2, 0.6))
+    ref = yin.reference(x)
+    at = np.take_along_axis(ref.depth, ref.lag[..., None], axis=-1)[..., 0]
+    np.testing.assert_array_equal(ref.confidence, np.clip(1 - at, 0, 1))
+
+
 def test_vertex_of_a_parabola_is_exact():
     for true in (-0.4, 0.0, 0.3):
         a, b, c = ((k - true) ** 2 + 1.0 for k in (-1, 0, 1))
