@@ -133,7 +133,7 @@ def _accessor(op: Operand, packed: bool) -> str:
         return fetch + (
             f"vec4 {getter}Texel(int row, int col) {{\n"
             f"    int i = (row >> 1) * {shape}.x + (col >> 1);\n"
-            f"    return texelFetch({op.name}, ivec2(i % {shape}.y, i / {shape}.y), 0);\n"
+            f"    return texelFetch({op.name}, ddspglDivMod(i, {shape}.y).yx, 0);\n"
             f"}}\n"
             f"float {getter}(int row, int col) {{\n"
             f"    return {getter}Texel(row, col)[2 * (row & 1) + (col & 1)];\n"
@@ -143,7 +143,7 @@ def _accessor(op: Operand, packed: bool) -> str:
     return fetch + (
         f"{ret} {getter}(int row, int col) {{\n"
         f"    int i = row * {shape}.x + col;\n"
-        f"    return texelFetch({op.name}, ivec2(i % {shape}.y, i / {shape}.y), 0){swizzle};\n"
+        f"    return texelFetch({op.name}, ddspglDivMod(i, {shape}.y).yx, 0){swizzle};\n"
         f"}}\n"
     )
 
@@ -160,7 +160,7 @@ def fragment_source(src: ProgramSource) -> str:
         f"uniform ivec3 {shape};  // (elements per row, texture width, last element)\n"
         "ivec2 getOutputCoords() {\n"
         f"    int i = min(int(gl_FragCoord.y) * {shape}.y + int(gl_FragCoord.x), {shape}.z);\n"
-        f"    return {scale}ivec2(i / {shape}.x, i % {shape}.x);\n"
+        f"    return {scale}ddspglDivMod(i, {shape}.x);\n"
         "}\n"
     )
     lines += [_accessor(op, op.name in packed_ops) for op in src.inputs]

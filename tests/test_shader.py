@@ -54,7 +54,7 @@ def test_generated_accessors_follow_the_layout():
     src = _source()
     text = fragment_source(src)
     assert text.startswith("#version 300 es\n")
-    assert "float getX(int row, int col)" in text and "i % ddspgl_x.y, i / ddspgl_x.y" in text
+    assert "float getX(int row, int col)" in text and "ddspglDivMod(i, ddspgl_x.y).yx" in text
     assert "vec4 getPartial(int row, int col)" in text
     assert "int i = min(int(gl_FragCoord.y) * ddspgl_output.y + int(gl_FragCoord.x), " in text
     assert "#define CUMSUM_BLOCK 16" in text and "uniform ivec2 modulus;" in text
@@ -80,7 +80,7 @@ def test_packed_operands_get_tfjs_packed_accessors():
     assert "vec4 getXTexel(int row, int col)" in text
     assert "int i = (row >> 1) * ddspgl_x.x + (col >> 1);" in text
     assert "return getXTexel(row, col)[2 * (row & 1) + (col & 1)];" in text
-    assert "return 2 * ivec2(i / ddspgl_output.x, i % ddspgl_output.x);" in text
+    assert "return 2 * ddspglDivMod(i, ddspgl_output.x);" in text
     assert src.packed() == {"x", "output"}
 
 
