@@ -371,6 +371,8 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
             x = np.full((1, n), BENCH_INCREMENT, np.float32)
             ops = list(bench_ops.values())
             spec = {"key": x, "shape": [1, n], "reps": reps, "ops": ops}
+            if host.tfjs_backend == "webgpu":  # timestamp queries: device time as well
+                spec["deviceReps"] = reps
             results = page.call("benchInterleaved", spec)
             for impl, res in zip(bench_ops, results, strict=True):
                 rows.append(
@@ -380,6 +382,7 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
                         "n": n,
                         "impl": impl,
                         "times_ms": res["times"],
+                        **({"device_ms": res["device"]} if res.get("device") else {}),
                     }
                 )
     return rows
@@ -437,6 +440,8 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
                 f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | {empty} | "
                 f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
             )
+    if any("device_ms" in r for r in rows):
+        lines += _device_lines(rows)
     lines += [
         "",
         "Empty bodies: ddspgl's passes with GLSL bodies that write zeros (the same textures,",
@@ -445,6 +450,29 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
         "readback.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _device_lines(rows: list[dict]) -> list[str]:
+    """The ratios the webgpu targets name (ddspgl within 2x a copy, 6x faster than stock),
+    on wall time with readback and on device time (timestamp queries, tf.time's kernelMs)."""
+    med = {(r["n"], r["impl"]): r for r in rows}
+    lines = [
+        "",
+        "## Ratios, and device time (timestamp queries: the sum over a call's dispatches)",
+        "",
+        "| n | ddspgl / copy (wall) | stock / ddspgl (wall) | ddspgl device ms | stock device "
+        "ms | copy device ms | ddspgl / copy (device) | stock / ddspgl (device) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for n in sorted({r["n"] for r in rows}):
+        wall = {i: float(np.median(med[(n, i)]["times_ms"])) for i in ("ddspgl", "tfjs", "copy")}
+        dev = {i: float(np.median(med[(n, i)].get("device_ms") or [np.nan])) for i in wall}
+        lines.append(
+            f"| {n} | {wall['ddspgl'] / wall['copy']:.2f} | {wall['tfjs'] / wall['ddspgl']:.2f} "
+            f"| {dev['ddspgl']:.3f} | {dev['tfjs']:.3f} | {dev['copy']:.3f} "
+            f"| {dev['ddspgl'] / dev['copy']:.2f} | {dev['tfjs'] / dev['ddspgl']:.2f} |"
+        )
+    return lines
 
 
 # -- GPU memory ---------------------------------------------------------------------------------

@@ -235,6 +235,14 @@ const harness = (() => {
     return y;
   }
 
+  async function deviceMs(o) {
+    let y = null;
+    const info = await tf.time(() => { y = op(o, o.x); });
+    await read(y);
+    y.dispose();
+    return typeof info.kernelMs === 'number' ? info.kernelMs : null;
+  }
+
   async function benchInterleaved(spec) {
     const values = await input(spec.key);
     const ops = spec.ops.map(o => ({...o, x: benchInput(values, spec.shape, o.input),
@@ -255,10 +263,15 @@ const harness = (() => {
           o.times.push(await call(o));
         }
       }
+      // spec.deviceReps: device time of each op's dispatches too (tf.time's kernelMs,
+      // from timestamp queries on webgpu where the adapter has them), in rounds of its own.
+      for (let r = 0; r < (spec.deviceReps || 0); ++r) {
+        for (const o of ops) (o.device = o.device || []).push(await deviceMs(o));
+      }
     } finally {
       tf.dispose(ops.map(o => o.x));
     }
-    return ops.map(o => ({median: median(o.times), times: o.times}));
+    return ops.map(o => ({median: median(o.times), times: o.times, device: o.device || null}));
   }
 
   // ddspgl.harmonicSynth on the blobs spec.f0, spec.amplitude, spec.dist (and

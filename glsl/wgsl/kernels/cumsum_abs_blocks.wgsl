@@ -2,7 +2,7 @@
 // description: |
 //     A plain cumsum's first dispatch: the float32 sum of |x| over each block of a row
 //     (output [rows, nb]), from which cumsum_block_sums chooses the row's shift. Rounding:
-//     PER - 1 serial additions and log2(WG) tree levels per block.
+//     PER - 1 serial additions in an invocation and WG - 1 over the workgroup.
 // options: WG, PER, REVERSE (the host's constants)
 #include "../lib/cumsum_blocks.wgsl"
 

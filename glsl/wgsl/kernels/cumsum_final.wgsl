@@ -36,23 +36,22 @@ fn main(index: i32) {
     }
     prefix = wg_scan_residues(s, lid, p).total;
   }
+  // Each invocation's PER residues are converted twice, for its sum and for its outputs:
+  // cheaper than holding them in a private array, which software renderers keep in memory.
   let first = cumsum_first(g, lid);
-  var r: array<vec2<u32>, PER>;
   var s = vec2<u32>(0u, 0u);
   for (var i = 0; i < i32(PER); i++) {
     let k = cumsum_index(g.row, first + i);
-    r[i] = vec2<u32>(0u, 0u);
     if (g.live && k >= 0) {
-      r[i] = res_from_float(x[k], p, shift);
+      s = res_add(s, res_from_float(x[k], p, shift), p);
     }
-    s = res_add(s, r[i], p);
   }
   var acc = res_add(prefix, wg_scan_residues(s, lid, p).exclusive, p);
   for (var i = 0; i < i32(PER); i++) {
     let k = cumsum_index(g.row, first + i);
-    let before = acc;
-    acc = res_add(acc, r[i], p);
     if (g.live && k >= 0) {
+      let before = acc;
+      acc = res_add(acc, res_from_float(x[k], p, shift), p);
       let value = res_to_float(select(before, acc, INCLUSIVE), PLAIN, scale);
       result[k] = select(uniforms.NAN, value, finite);
     }

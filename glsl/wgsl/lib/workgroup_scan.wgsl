@@ -2,10 +2,11 @@
 // description: |
 //     Scans across one workgroup of WG invocations in workgroup memory: residues (exact,
 //     so the order of the additions cannot change a bit) and float32 sums of
-//     non-negative values (a tree of log2(WG) levels). Every invocation of the workgroup
-//     must call them (they hold barriers). WG is a power of two the host declares.
+//     non-negative values. Every invocation of the workgroup must call them (they hold
+//     barriers). WG is the host's constant.
 
 var<workgroup> wg_residues: array<vec2<u32>, WG>;
+var<workgroup> wg_residue_total: vec2<u32>;
 var<workgroup> wg_floats: array<f32, WG>;
 
 struct WorkgroupScan {
@@ -13,37 +14,42 @@ struct WorkgroupScan {
   total: vec2<u32>,      // the sum over the workgroup
 }
 
-// Hillis-Steele over WG residues: log2(WG) steps, each read before a barrier and
-// written after the next.
+// Invocation 0 scans the WG values in workgroup memory, in order: three barriers in all,
+// where a tree takes two per level. Software renderers (SwiftShader) switch between an
+// invocation group's coroutines at every barrier, which costs more than WG additions.
 fn wg_scan_residues(value: vec2<u32>, lid: u32, p: vec2<u32>) -> WorkgroupScan {
   wg_residues[lid] = value;
   workgroupBarrier();
-  for (var offset = 1u; offset < WG; offset <<= 1u) {
-    var t = wg_residues[lid];
-    if (lid >= offset) {
-      t = res_add(wg_residues[lid - offset], t, p);
+  if (lid == 0u) {
+    var acc = vec2<u32>(0u, 0u);
+    for (var i = 0u; i < WG; i++) {
+      let v = wg_residues[i];
+      wg_residues[i] = acc;
+      acc = res_add(acc, v, p);
     }
-    workgroupBarrier();
-    wg_residues[lid] = t;
-    workgroupBarrier();
+    wg_residue_total = acc;
   }
+  workgroupBarrier();
   var out: WorkgroupScan;
-  out.exclusive = select(vec2<u32>(0u, 0u), wg_residues[max(lid, 1u) - 1u], lid > 0u);
-  out.total = wg_residues[WG - 1u];
+  out.exclusive = wg_residues[lid];
+  out.total = wg_residue_total;
   workgroupBarrier();  // the next call may overwrite wg_residues
   return out;
 }
 
-// The float32 sum over the workgroup of non-negative values: log2(WG) rounding levels.
+// The float32 sum over the workgroup of non-negative values, added in order by
+// invocation 0: WG - 1 roundings on any path.
 fn wg_sum_floats(value: f32, lid: u32) -> f32 {
   wg_floats[lid] = value;
   workgroupBarrier();
-  for (var half = WG >> 1u; half > 0u; half >>= 1u) {
-    if (lid < half) {
-      wg_floats[lid] = wg_floats[lid] + wg_floats[lid + half];
+  if (lid == 0u) {
+    var acc = 0.0;
+    for (var i = 0u; i < WG; i++) {
+      acc += wg_floats[i];
     }
-    workgroupBarrier();
+    wg_floats[0] = acc;
   }
+  workgroupBarrier();
   let total = wg_floats[0];
   workgroupBarrier();
   return total;

@@ -35,10 +35,11 @@ function plainLimit(n) {
 function uniformData(rows, n, nb, period) {
   const mod = period === null ? {lo: 0, hi: SIGNED_MODULUS_HI, shift: 0} :
                                 periodicModulus(period);
-  // Roundings on any path of the float32 sum of |x|: PER_THREAD serial and log2(WORKGROUP)
-  // tree levels per block (cumsum_abs_blocks), ceil(nb / WORKGROUP) serial and log2(WORKGROUP)
-  // more over the row (cumsum_block_sums): the true sum is within (1 + k 2^-22) of it.
-  const k = WGSL_PER_THREAD + 2 * Math.log2(WGSL_WORKGROUP) + Math.ceil(nb / WGSL_WORKGROUP);
+  // Roundings on any path of the float32 sum of |x|, every one serial: PER_THREAD in an
+  // invocation and WORKGROUP in the workgroup per block (cumsum_abs_blocks), then
+  // ceil(nb / WORKGROUP) and WORKGROUP over the row (cumsum_block_sums): the true sum is
+  // within (1 + k 2^-22) of it.
+  const k = WGSL_PER_THREAD + 2 * WGSL_WORKGROUP + Math.ceil(nb / WGSL_WORKGROUP);
   return [
     {type: 'uint32', data: [mod.lo >>> 0, mod.hi >>> 0]},
     {type: 'float32', data: scaleOf(mod.shift)},
