@@ -25,8 +25,15 @@ Each case is a dict:
     substrings the message must also contain (the limit, the storage), matched
     case-insensitively.
 ``hosts``
-    the runners the case applies to: ``"python"``, ``"bundle"`` (``ctx`` exists only in
-    Python, and a bundle checks only what it can see without a readback).
+    the runners the case applies to: ``"python"``, ``"bundle"``.
+``skip``
+    for each runner the case does not apply to, why (``ctx`` and ``storage`` exist only in
+    Python, where the bundle's storage is TF.js's mode); runners report these cases skipped.
+``storages``
+    the storages under which the call is refused with this message: the one it names,
+    else both, or only float16 where float16's limits refuse it. The Python runner calls
+    with the storage the case names (the default, float16, if none); the bundle runner in
+    each TF.js mode listed (float16: WEBGL_FORCE_F16_TEXTURES).
 
 Values that strict JSON lacks are encoded, and a runner decodes them before the call:
 
@@ -53,33 +60,38 @@ AMP = _fill(0.5, 1, 10)
 DIST = _fill(1.0, 1, 10, 4)
 SYNTH = {"n_samples": 640}
 BOTH = ["python", "bundle"]
-PYTHON = ["python"]
+STORAGES = ["float16", "float32"]
+F16 = ["float16"]
+F32 = ["float32"]
+NO_CTX = "ctx is the Python API's GL context; the bundle runs on TF.js's backend"
+NO_STORAGE = "the bundle has no storage argument: its storage is TF.js's mode"
 
 
-def _cumsum(id_: str, x: Any, kwargs: dict[str, Any], arg: str, *match: str, hosts=BOTH):
+def _case(op, id_, args, kwargs, arg, match, skip, storages):
+    storage = kwargs.get("storage")
     return {
-        "id": f"cumsum-{id_}",
-        "op": "cumsum",
-        "args": [x],
+        "id": f"{op}-{id_}",
+        "op": op,
+        "args": args,
         "kwargs": kwargs,
         "arg": arg,
         "match": list(match),
-        "hosts": hosts,
+        "hosts": [h for h in BOTH if h not in skip],
+        "skip": skip,
+        "storages": storages or ([storage] if storage in STORAGES else STORAGES),
     }
 
 
-def _synth(id_: str, change: dict[str, Any], arg: str, *match: str, hosts=BOTH):
+def _cumsum(
+    id_: str, x: Any, kwargs: dict[str, Any], arg: str, *match: str, skip=None, storages=None
+):
+    return _case("cumsum", id_, [x], kwargs, arg, match, skip or {}, storages)
+
+
+def _synth(id_: str, change: dict[str, Any], arg: str, *match: str, skip=None, storages=None):
     args = [change.pop("f0_hz", F0), change.pop("amplitude", AMP)]
     args.append(change.pop("harmonic_distribution", DIST))
-    return {
-        "id": f"harmonic_synth-{id_}",
-        "op": "harmonic_synth",
-        "args": args,
-        "kwargs": SYNTH | change,
-        "arg": arg,
-        "match": list(match),
-        "hosts": hosts,
-    }
+    return _case("harmonic_synth", id_, args, SYNTH | change, arg, match, skip or {}, storages)
 
 
 CASES: list[dict[str, Any]] = [
@@ -93,7 +105,17 @@ CASES: list[dict[str, Any]] = [
         {},
         "x",
         "float32",
-        hosts=PYTHON,
+        skip={
+            "bundle": "the bundle's plain cumsum is tf.cumsum, which rounds x to float32 "
+            "(1e39 to Inf) before ddspgl sees it; x-beyond-float32-wrapped covers it"
+        },
+    ),
+    _cumsum(
+        "x-beyond-float32-wrapped",
+        {"values": [1e39], "dtype": "float64"},
+        {"period": 1.0},
+        "x",
+        "float32",
     ),
     _cumsum("x-empty", [], {}, "x", "empty"),
     # -- cumsum: period ----------------------------------------------------------------------
@@ -110,6 +132,7 @@ CASES: list[dict[str, Any]] = [
         "period",
         "65504",
         "float16",
+        storages=F16,
     ),
     _cumsum(
         "period-2-pow-100-float16",
@@ -118,6 +141,7 @@ CASES: list[dict[str, Any]] = [
         "period",
         "65504",
         "float16",
+        storages=F16,
     ),
     _cumsum(
         "period-below-float16-normal",
@@ -126,6 +150,7 @@ CASES: list[dict[str, Any]] = [
         "period",
         "2^-14",
         "float16",
+        storages=F16,
     ),
     _cumsum(
         "period-1e-5-float16",
@@ -152,7 +177,7 @@ CASES: list[dict[str, Any]] = [
         "float32",
     ),
     # -- cumsum: storage limits of a plain sum -----------------------------------------------
-    _cumsum("plain-beyond-float16", _fill(1.0, 70000), {}, "x", "65504", "float16"),
+    _cumsum("plain-beyond-float16", _fill(1.0, 70000), {}, "x", "65504", "float16", storages=F16),
     _cumsum(
         "plain-beyond-float32",
         [3e38, 3e38],
@@ -169,10 +194,17 @@ CASES: list[dict[str, Any]] = [
         "2^-82",
         "float32",
     ),
-    _cumsum("plain-subnormal-float16", _fill(1e-9, 100), {}, "x", "2^-14", "float16"),
+    _cumsum("plain-subnormal-float16", _fill(1e-9, 100), {}, "x", "2^-14", "float16", storages=F16),
     # -- cumsum: the other arguments ---------------------------------------------------------
-    _cumsum("storage-float64", [0.3], {"storage": "float64"}, "storage", "float16"),
-    _cumsum("ctx-string", [0.3], {"ctx": "egl"}, "ctx", "Context", hosts=PYTHON),
+    _cumsum(
+        "storage-float64",
+        [0.3],
+        {"storage": "float64"},
+        "storage",
+        "float16",
+        skip={"bundle": NO_STORAGE},
+    ),
+    _cumsum("ctx-string", [0.3], {"ctx": "egl"}, "ctx", "Context", skip={"bundle": NO_CTX}),
     # -- harmonic_synth: values --------------------------------------------------------------
     _synth("f0-nan", {"f0_hz": _fill("NaN", 1, 10)}, "f0_hz", "NaN"),
     _synth("f0-negative", {"f0_hz": _fill(-1.0, 1, 10)}, "f0_hz", "non-negative"),
@@ -195,7 +227,6 @@ CASES: list[dict[str, Any]] = [
         {"initial_phase": {"values": [[1e300, 0.0, 0.0, 0.0]], "dtype": "float64"}},
         "initial_phase",
         "float32",
-        hosts=PYTHON,
     ),
     # -- harmonic_synth: storage limits ------------------------------------------------------
     _synth(
@@ -204,6 +235,7 @@ CASES: list[dict[str, Any]] = [
         "amplitude",
         "65504",
         "float16",
+        storages=F16,
     ),
     _synth(
         "amplitude-times-distribution-beyond-float16",
@@ -211,6 +243,7 @@ CASES: list[dict[str, Any]] = [
         "amplitude",
         "65504",
         "float16",
+        storages=F16,
     ),
     _synth(
         "amplitude-beyond-float32",
@@ -241,13 +274,14 @@ CASES: list[dict[str, Any]] = [
         {"amplitude": _fill(1e-20, 1, 10), "harmonic_distribution": _fill(1e30, 1, 10, 4)},
         "amplitude",
         "2^-126",
+        storages=F32,  # float16 mode refuses the distribution first: 1e30 is beyond 65504
     ),
     _synth(
         "gain-beyond-float32",
         {"amplitude": _fill(1e30, 1, 10), "harmonic_distribution": _fill(1e-20, 1, 10, 4)},
         "amplitude",
         "float32",
-        hosts=PYTHON,
+        storages=F32,  # float16 mode refuses the amplitude first: 1e30 is beyond 65504
     ),
     _synth(
         "amplitude-subnormal-output",
@@ -263,9 +297,10 @@ CASES: list[dict[str, Any]] = [
         {"sample_rate": 1e300},
         "sample_rate",
         "float32",
-        hosts=PYTHON,
     ),
     _synth("n-samples-unreachable", {"n_samples": 641}, "n_samples", "multiple"),
-    _synth("storage-float64", {"storage": "float64"}, "storage", "float16"),
-    _synth("ctx-string", {"ctx": "egl"}, "ctx", "Context", hosts=PYTHON),
+    _synth(
+        "storage-float64", {"storage": "float64"}, "storage", "float16", skip={"bundle": NO_STORAGE}
+    ),
+    _synth("ctx-string", {"ctx": "egl"}, "ctx", "Context", skip={"bundle": NO_CTX}),
 ]

@@ -16,8 +16,8 @@ lays them out beside the modules generated from the kernel manifest
 ``programs``, expanded by :func:`ddspgl.harness.shader.resolve`, the same expansion the
 moderngl harness compiles, so no shader text is ever copied by hand),
 ``generated/wgsl.js`` (each entry's WGSL ``wgsl`` programs for the webgpu backend, expanded
-the same way), ``generated/constants.js`` (the entries' ``constants`` and TF.js kernel
-names),
+the same way), ``generated/constants.js`` (the entries' ``constants``, the TF.js kernel
+names and the argument checks' :func:`limits`),
 ``generated/ops.js`` (each entry's ``js_exports`` from its ``js_module``: the export list
 of both entry points) and ``generated/kernels.js`` (the kernel modules, whose kernels,
 gradients and graph ops the bundle registers). esbuild, at the version pinned in
@@ -42,7 +42,7 @@ from types import ModuleType
 
 from .. import __version__
 from ..harness.shader import resolve
-from ..kernels import manifest
+from ..kernels import _inputs, harmonic, manifest
 
 SCRIPT = "ddspgl-tfjs.js"
 MODULE = "ddspgl-tfjs.mjs"
@@ -117,6 +117,22 @@ def constants() -> dict[str, int | float]:
     return out
 
 
+def limits() -> dict[str, object]:
+    """JS name -> value of the argument checks' limits (kernels/_inputs.py, the storage
+    formats'; kernels/harmonic.py, the amplitudes'), where their derivations are: the
+    bundle's checks read these, so that the bundle and the Python API refuse alike."""
+    return {
+        "STORAGE_MAX": _inputs.STORAGE_MAX,
+        "FLOAT32_TINY": _inputs.FLOAT32_TINY,
+        "PERIOD_LIMITS": {k: list(v) for k, v in _inputs.PERIOD_LIMITS.items()},
+        "PLAIN_SUM_MIN": _inputs.PLAIN_SUM_MIN,
+        "PLAIN_PEAK_MAX": _inputs.PLAIN_PEAK_MAX,
+        "HARMONIC_SMALLEST_SUM": harmonic.SMALLEST_SUM,
+        "HARMONIC_SUM_ROUNDING": harmonic._SUM_ROUNDING,
+        "HARMONIC_EPS_SAMPLE": harmonic.EPS_SAMPLE,
+    }
+
+
 def _js(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -138,6 +154,8 @@ def _constants_module() -> str:
         "};",
     ]
     lines += [f"export const {name} = {_js(value)};" for name, value in constants().items()]
+    lines.append("// The argument checks' limits (kernels/_inputs.py, kernels/harmonic.py).")
+    lines += [f"export const {name} = {_js(value)};" for name, value in limits().items()]
     return "\n".join(lines) + "\n"
 
 

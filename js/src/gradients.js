@@ -8,7 +8,7 @@ export function wrappedCumsumGrad(dy, saved, attrs) {
   return {
     x: () => tf.engine().runKernel(
         KERNEL_NAMES.cumsum, {x: dy},
-        {period: null, exclusive: !!attrs.exclusive, reverse: !attrs.reverse}),
+        {period: null, exclusive: !!attrs.exclusive, reverse: !attrs.reverse, limits: false}),
   };
 }
 

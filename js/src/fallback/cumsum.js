@@ -2,6 +2,7 @@
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {checkTensor, cumsumAttrs} from '../checks.js';
+import {checkCumsumValues} from '../value_checks.js';
 import {OUTPUT} from './output.js';
 
 const KERNEL = KERNEL_NAMES.cumsum;
@@ -25,13 +26,16 @@ function cumsumRows(values, shape, {period, exclusive, reverse}) {
   return out;
 }
 
-// The kernel function for backendName ('cpu' or 'wasm').
+// The kernel function for backendName ('cpu' or 'wasm'): the host holds every value, so
+// every value is checked (float32 storage).
 export function wrappedCumsumJS(backendName) {
   return ({inputs, backend, attrs}) => {
     const {x} = inputs;
     checkTensor(KERNEL, x);
-    const a = cumsumAttrs(KERNEL, attrs, {periodRequired: false});
-    const values = cumsumRows(backend.readSync(x.dataId), x.shape, a);
+    const a = cumsumAttrs(KERNEL, attrs, {periodRequired: false, storage: 'float32'});
+    const xs = backend.readSync(x.dataId);
+    checkCumsumValues(KERNEL, xs, x.shape, a, 'float32');
+    const values = cumsumRows(xs, x.shape, a);
     return OUTPUT[backendName](backend, x.shape, values);
   };
 }

@@ -2,6 +2,7 @@
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {harmonicArgs} from '../checks.js';
+import {checkHarmonicValues, checkValues} from '../value_checks.js';
 import {OUTPUT} from './output.js';
 
 const KERNEL = KERNEL_NAMES.harmonic;
@@ -106,14 +107,19 @@ function harmonicRows(f0, amp, dist, phase0, a) {
   return {audio, finalPhase};
 }
 
-// The kernel function for backendName ('cpu' or 'wasm').
+// The kernel function for backendName ('cpu' or 'wasm'): the host holds every value, so
+// every value is checked, with the limits of float32 storage.
 export function harmonicJS(backendName) {
   return ({inputs, backend, attrs}) => {
     const a = harmonicArgs(KERNEL, inputs, attrs);
     const read = x => (x == null ? null : backend.readSync(x.dataId));
+    const values = {f0: read(inputs.f0), amplitude: read(inputs.amplitude),
+                    harmonicDistribution: read(inputs.harmonicDistribution)};
+    checkHarmonicValues(KERNEL, values, a, 'float32');
+    const phase0 = read(inputs.initialPhase);
+    if (phase0 !== null) checkValues(KERNEL, 'initialPhase', phase0, 'float32');
     const {audio, finalPhase} = harmonicRows(
-        read(inputs.f0), read(inputs.amplitude), read(inputs.harmonicDistribution),
-        read(inputs.initialPhase), a);
+        values.f0, values.amplitude, values.harmonicDistribution, phase0, a);
     const out = OUTPUT[backendName](backend, [a.batch, a.n], audio);
     if (!finalPhase) return out;
     return [out, OUTPUT[backendName](backend, [a.batch, a.k], finalPhase)];

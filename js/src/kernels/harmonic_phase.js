@@ -15,10 +15,14 @@ export function phaseUnits(radians, p) {
 }
 
 // Element i of a digits tensor's values (4 digits of 11 bits, least significant first).
+// A NaN digit (from a NaN f0 that only the GPU held, whose phases come out NaN anyway:
+// gpu_checks.js) counts as 0.
 export function fromDigits(d, i) {
   const o = 4 * i;
   let u = 0n;
-  for (let j = 3; j >= 0; --j) u = (u << 11n) + BigInt(Math.round(d[o + j]));
+  for (let j = 3; j >= 0; --j) {
+    u = (u << 11n) + BigInt(Number.isFinite(d[o + j]) ? Math.round(d[o + j]) : 0);
+  }
   return u;
 }
 

@@ -5,12 +5,14 @@
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {harmonicArgs} from '../checks.js';
 import {harmonicJS} from '../fallback/harmonic.js';
+import {HARMONIC_AUDIO_SHIM, badRows, controlRanges} from '../gpu_checks.js';
 import {harmonicSynthNode} from '../ops.js';
 import {notePass} from '../pass_hook.js';
 import {Passes} from '../passes.js';
 import {makeProgram} from '../program.js';
 import {float32Render} from '../textures.js';
 import {kernelFn} from '../tfjs_kernel.js';
+import {checkHarmonicValues, checkValues, hostValues, storageOf} from '../value_checks.js';
 import {bundlePlan, scaleOf} from './cumsum_plan.js';
 import {downSweep, packedOpts, upSweep} from './cumsum_sweep.js';
 import {finalPhases, fromDigits, phaseUnits} from './harmonic_phase.js';
@@ -82,22 +84,33 @@ function phaseTotals(backend, increments, prefix, a) {
   return totals;
 }
 
+// Controls the host holds are checked there (value_checks.js); where any is only on the
+// GPU, the audio pass writes NaN over the batch rows holding a bad one (gpu_checks.js).
+// The initial phases are read back in any case, and checked.
 function harmonicWebGL({inputs, backend, attrs}) {
   const a = harmonicArgs(KERNEL, inputs, attrs);
+  const {f0, amplitude, harmonicDistribution, initialPhase} = inputs;
+  const host = {f0: hostValues(backend, f0), amplitude: hostValues(backend, amplitude),
+                harmonicDistribution: hostValues(backend, harmonicDistribution)};
+  checkHarmonicValues(KERNEL, host, a, storageOf('webgl'));
+  const onGPU = Object.values(host).includes(null);
+  const phase0Values = initialPhase != null ? backend.readSync(initialPhase.dataId) : null;
+  if (phase0Values !== null) checkValues(KERNEL, 'initialPhase', phase0Values, 'float32');
   const {batch: b, frames, k, n, hop, modulus: mod} = a;
   const k4 = Math.ceil(k / 4);
   const common = {HOP: hop, FRAMES: frames};
   const kdefs = {HARMONIC_K: k, HARMONIC_K4: k4};
   const scanValues = [[mod.lo, mod.hi], [mod.shift], scaleOf(mod.shift)];
   const values = [[mod.lo, mod.hi], [mod.shift], [a.nyquist], [mod.invP]];
-  const {f0, amplitude, harmonicDistribution, initialPhase} = inputs;
   const passes = new Passes(backend);
   const owned = [];  // [tensor, label] made here that no pass returned
+  let ranges = null;  // the controls' minima and maxima, where they are on the GPU only
   try {
     let units = null;
     let phase0 = null;
-    if (initialPhase != null) {
-      units = phaseUnits(backend.readSync(initialPhase.dataId), mod.p);
+    if (onGPU) ranges = controlRanges(backend, inputs, a);  // TF.js's ops: not passes
+    if (phase0Values !== null) {
+      units = phaseUnits(phase0Values, mod.p);
       phase0 = initialPhaseDigits(backend, units, b, k, k4);
       owned.push([phase0, 'initialPhase']);
     }
@@ -116,17 +129,26 @@ function harmonicWebGL({inputs, backend, attrs}) {
                     {...common, ...kdefs, HARMONIC_NORMALIZE: a.normalize ? 1 : 0},
                     {packedOutput: true, uniforms: UNIFORMS, extra: DIST_SHIM}),
         [f0, amplitude, distK], values);
-    const names = ['f0', 'prefix', 'gain', 'distK'].concat(phase0 ? ['phase0'] : []);
+    const names = ['f0', 'prefix', 'gain', 'distK'].concat(phase0 ? ['phase0'] : [],
+                                                            ranges ? ['low', 'high'] : []);
     const audio = passes.run(
         makeProgram('harmonic_synth', names, [b, n],
                     {...common, ...kdefs, HARMONIC_INITIAL: phase0 ? 1 : 0,
                      HARMONIC_ROUND_F16: float32Render() ? 0 : 1},
-                    {uniforms: UNIFORMS, extra: DIST_SHIM,
+                    {uniforms: UNIFORMS, extra: DIST_SHIM + (ranges ? HARMONIC_AUDIO_SHIM : ''),
                      digitInputs: ['prefix', 'gain'].concat(phase0 ? ['phase0'] : [])}),
-        [f0, prefix, gain, distK].concat(phase0 ? [phase0] : []), values);
+        [f0, prefix, gain, distK].concat(phase0 ? [phase0] : [],
+                                         ranges ? [ranges.low, ranges.high] : []),
+        values);
     passes.keep(audio);
     if (!a.returnFinalPhase) return audio;
-    const phase = backend.makeTensorInfo([b, k], 'float32', finalPhases(totals, units, a));
+    const phases = finalPhases(totals, units, a);
+    if (ranges) {  // read back beside the phase totals: NaN over the rows the audio has
+      const bad = badRows(backend.readSync(ranges.low.dataId),
+                          backend.readSync(ranges.high.dataId));
+      bad.forEach((isBad, row) => isBad && phases.fill(NaN, row * k, (row + 1) * k));
+    }
+    const phase = backend.makeTensorInfo([b, k], 'float32', phases);
     return [audio, phase];
   } finally {
     passes.freeAll();
@@ -134,6 +156,7 @@ function harmonicWebGL({inputs, backend, attrs}) {
       backend.disposeIntermediateTensorInfo(info);
       notePass('free', label);
     }
+    if (ranges) [ranges.low, ranges.high].forEach(t => backend.disposeIntermediateTensorInfo(t));
   }
 }
 

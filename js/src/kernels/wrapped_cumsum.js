@@ -7,11 +7,13 @@ import {ABS_SUM_BLOCK, KERNEL_NAMES} from '../generated/constants.js';
 import {checkTensor, cumsumAttrs} from '../checks.js';
 import {wrappedCumsumJS} from '../fallback/cumsum.js';
 import {wrappedCumsumGrad} from '../gradients.js';
+import {CUMSUM_FINAL_SHIM} from '../gpu_checks.js';
 import {wrappedCumsumNode} from '../ops.js';
 import {Passes} from '../passes.js';
 import {makeProgram} from '../program.js';
 import {float32Render, withSquareTextures} from '../textures.js';
 import {kernelFn} from '../tfjs_kernel.js';
+import {checkCumsumValues, g, hostValues, storageOf} from '../value_checks.js';
 import {bundlePlan, periodicModulus, plainModulus, scaleOf} from './cumsum_plan.js';
 import {downSweep, packedOpts, upSweep} from './cumsum_sweep.js';
 import {wrappedCumsumWebGPU} from './wrapped_cumsum_webgpu.js';
@@ -23,9 +25,9 @@ const KERNEL = KERNEL_NAMES.cumsum;
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
 
-// Upper bound on the largest row's sum of |x| for x [rows, n] on the GPU (abs_sum.frag),
-// read back: a plain cumsum needs it on the host to choose its shift.
-function absSumBound(passes, x2) {
+// Each row's float32 sum of |x| for x [rows, n] on the GPU (abs_sum.frag): [rows, 1, 2, 2],
+// the digits of its bits, and the number of levels that summed it.
+function absSums(passes, x2) {
   const [rows, n] = x2.shape;
   const B = ABS_SUM_BLOCK;
   let source = x2;
@@ -45,8 +47,17 @@ function absSumBound(passes, x2) {
     len = next;
     levels += 1;
   } while (len > 1);
-  const digits = passes.backend.readSync(source.dataId);
-  passes.free(source);
+  return {sums: source, levels};
+}
+
+// Upper bound on the largest row's sum of |x| for x [rows, n] on the GPU (absSums), read
+// back: a plain cumsum needs it on the host to choose its shift.
+function absSumBound(passes, x2) {
+  const rows = x2.shape[0];
+  const B = ABS_SUM_BLOCK;
+  const {sums, levels} = absSums(passes, x2);
+  const digits = passes.backend.readSync(sums.dataId);
+  passes.free(sums);
   let total = 0;
   for (let r = 0; r < rows; ++r) {
     const d = digits.subarray(4 * r, 4 * r + 4);
@@ -54,7 +65,9 @@ function absSumBound(passes, x2) {
     total = Math.max(total, F32[0]);
   }
   if (!Number.isFinite(total)) {
-    throw new Error(`cumsum: the sum of |x| over a row is not finite (${total})`);
+    throw new Error(
+        `${KERNEL}: x: a row's sum of |x| is ${g(total)}: x holds NaN or Inf, or that sum ` +
+        "overflows float32's range");
   }
   // Float32 summation: at most levels * (B - 1) roundings of 2^-24 relative each.
   return total * (1 + levels * B * 2 ** -24);
@@ -62,8 +75,9 @@ function absSumBound(passes, x2) {
 
 // The wrapped (or plain) cumsum of x [rows, n] along its last axis with bundlePlan: every
 // pass reads and writes packed textures, so a packed x is read as it is (an unpacked one is
-// packed once), and the result [rows, n] is packed.
-function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
+// packed once), and the result [rows, n] is packed. With `poison` (x only on the GPU, a
+// period), rows whose sum of |x| is not finite come out NaN (gpu_checks.js).
+function cumsumWebGL(backend, x2, {period, exclusive, reverse}, poison) {
   const [rows, n] = x2.shape;
   const passes = new Passes(backend);
   try {
@@ -80,12 +94,14 @@ function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
         [xp], values);
     const upper = downSweep(passes, upSweep(passes, leaf, pl, rows, values), pl, rows, values);
     // Final pass: two outputs per row in a texel, from a block prefix and their own inputs.
+    const flag = poison && period !== null ? absSums(passes, xp).sums : null;
+    const names = flag ? ['x', 'upper', 'flag'] : ['x', 'upper'];
     const program = makeProgram(
-        'cumsum_final_packed', ['x', 'upper'], [rows, n],
+        'cumsum_final_packed', names, [rows, n],
         {...raw, CUMSUM_ROWS: rows, CUMSUM_INCLUSIVE: exclusive ? 0 : 1,
          CUMSUM_SIGNED: mod.signed ? 1 : 0, CUMSUM_ROUND_F16: float32Render() ? 0 : 1},
-        packedOpts(['x', 'upper']));
-    const result = passes.run(program, [xp, upper], values);
+        {...packedOpts(names), extra: flag ? CUMSUM_FINAL_SHIM : ''});
+    const result = passes.run(program, flag ? [xp, upper, flag] : [xp, upper], values);
     passes.free(xp);  // a packed copy of x, if one was made
     return passes.keep(result);
   } finally {
@@ -94,12 +110,12 @@ function cumsumWebGL(backend, x2, {period, exclusive, reverse}) {
 }
 
 // x [..., n] -> [rows, n] through the backend's own Reshape (which repacks when needed).
-function lastAxisRun(backend, x, attrs) {
+function lastAxisRun(backend, x, attrs, poison) {
   const n = x.shape[x.shape.length - 1];
   const rows = tf.util.sizeFromShape(x.shape) / n;
   const x2 = kernelFn('webgl', 'Reshape')({inputs: {x}, backend, attrs: {shape: [rows, n]}});
   try {
-    const out = withSquareTextures(() => cumsumWebGL(backend, x2, attrs));
+    const out = withSquareTextures(() => cumsumWebGL(backend, x2, attrs, poison));
     try {  // packed: free unless x's last two axes pack differently from [rows, n]
       return kernelFn('webgl', 'Reshape')({inputs: {x: out}, backend, attrs: {shape: x.shape}});
     } finally {
@@ -110,9 +126,17 @@ function lastAxisRun(backend, x, attrs) {
   }
 }
 
+// Values the host holds are checked there (value_checks.js); values only on the GPU, by
+// the kernel as it runs (gpu_checks.js).
 function wrappedCumsumWebGL({inputs, backend, attrs}) {
   checkTensor(KERNEL, inputs.x);
-  return lastAxisRun(backend, inputs.x, cumsumAttrs(KERNEL, attrs, {periodRequired: false}));
+  const storage = storageOf('webgl');
+  const a = cumsumAttrs(KERNEL, attrs, {periodRequired: false, storage});
+  const values = hostValues(backend, inputs.x);
+  if (values !== null) {
+    checkCumsumValues(KERNEL, values, inputs.x.shape, a, storage);
+  }
+  return lastAxisRun(backend, inputs.x, a, values === null);
 }
 
 export const kernelConfigs = [
