@@ -32,6 +32,8 @@ from . import (
     harmonic,
     harmonic_suite,
     memory_graphs,
+    yin,
+    yin_suite,
 )
 from .suite import Case
 
@@ -240,6 +242,35 @@ KERNELS: tuple[Kernel, ...] = (
                 ),
             },
         ),
+    ),
+    Kernel(
+        name="yin",
+        tfjs_kernel="Yin",
+        spec=yin,
+        plan=yin.graph,
+        reference=yin.reference,
+        budget=Budget(
+            bound=yin.derived_bound,
+            derivation="per frame: a lag the d' intervals allow (float32 sums of non-negative "
+            "terms within (B + 2 + W/B - 1)u of d, a float16 ulp more per write), f0 and "
+            "confidence inside the intervals the parabola's box, its roundings and the "
+            "division give at that lag (kernels/yin.py)",
+        ),
+        suite=yin_suite.cases,
+        programs={
+            "yin_blocks": yin.BODY_BLOCKS,
+            "yin_difference": yin.BODY_DIFFERENCE,
+            "yin_pick": yin.BODY_PICK,
+        },
+        constants={
+            "YIN_MAX_LAG": yin.MAX_LAG,
+            "YIN_MAX_WINDOW": yin.MAX_WINDOW,
+            "YIN_MAX_HOP": yin.MAX_HOP,
+            "YIN_MIN_SAMPLE_RATE": yin.MIN_SAMPLE_RATE,
+            "YIN_MAX_SAMPLE_RATE": yin.MAX_SAMPLE_RATE,
+        },
+        js_module="kernels/yin.js",
+        js_exports=("yin",),
     ),
 )
 

@@ -3,20 +3,62 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {KERNEL_NAMES} from './generated/constants.js';
-import {HARMONIC_ATTRS, checkTensor, cumsumAttrs, harmonicArgs} from './checks.js';
+import {HARMONIC_ATTRS, checkOptions, checkTensor, cumsumAttrs, harmonicArgs} from
+    './checks.js';
+import {checkFloat32Range, storageOf} from './value_checks.js';
+import {YIN_ATTRS, yinArgs} from './checks.js';
+
+// `x` as a tensor: a tf.Tensor as it is; an array (nested or typed) of numbers converted,
+// after checking that float32 holds them, into a tensor pushed to `made` (the caller
+// disposes it, on success and failure alike).
+function asTensor(op, name, x, made) {
+  if (x instanceof tf.Tensor) return x;
+  if (x == null || (typeof x !== 'object' && typeof x !== 'number')) {
+    throw new Error(`${op}: ${name} must be a tensor or an array of numbers, got ${String(x)}`);
+  }
+  const flat = ArrayBuffer.isView(x) || typeof x === 'number' ? x : tf.util.flatten(x);
+  const shape = [];  // along the first elements; a ragged array holds fewer values
+  for (let v = x; Array.isArray(v); v = v[0]) shape.push(v.length);
+  if (Array.isArray(x) && flat.length !== tf.util.sizeFromShape(shape)) {
+    throw new Error(
+        `${op}: ${name} is not a tensor-like array: ${flat.length} numbers where its ` +
+        `first elements give the shape [${shape}]`);
+  }
+  checkFloat32Range(op, name, typeof flat === 'number' ? [flat] : flat);
+  let t;
+  try {
+    t = tf.tensor(x);
+  } catch (e) {
+    throw new Error(`${op}: ${name} is not a tensor-like array: ${e.message}`);
+  }
+  made.push(t);
+  return t;
+}
+
+const CUMSUM_OPTIONS = new Set(['period', 'exclusive', 'reverse']);
 
 /**
  * Cumulative sum along the last axis, wrapped modulo `period` inside the kernel: the
  * output lies in [0, period) whatever the length, exact to the final rounding even where
- * textures are float16.
- * @param x float32 tensor [..., n] (rank 1 to 6), e.g. phase increments in cycles/sample
+ * textures are float16. Values are checked as README "Errors and limits" says: where the
+ * host holds them, bad ones throw; where only the GPU does, their rows come out NaN.
+ * @param x float32 tensor [..., n] (rank 1 to 6), or an array of numbers, e.g. phase
+ *     increments in cycles/sample
  * @param options {period: number > 0, exclusive?: boolean, reverse?: boolean}
  */
-export function wrappedCumsum(x, options = {}) {
-  const $x = x instanceof tf.Tensor ? x : tf.tensor(x);
-  checkTensor('wrappedCumsum', $x);
-  const attrs = cumsumAttrs('wrappedCumsum', options, {periodRequired: true});
-  return tf.engine().runKernel(KERNEL_NAMES.cumsum, {x: $x}, attrs);
+export function wrappedCumsum(x, options) {
+  const op = 'wrappedCumsum';
+  const opts = checkOptions(op, options, CUMSUM_OPTIONS);
+  const made = [];
+  try {
+    const $x = asTensor(op, 'x', x, made);
+    checkTensor(op, $x);
+    cumsumAttrs(op, opts, {periodRequired: true, storage: storageOf(tf.getBackend())});
+    const attrs = {period: opts.period, exclusive: opts.exclusive, reverse: opts.reverse};
+    return tf.engine().runKernel(KERNEL_NAMES.cumsum, {x: $x}, attrs);
+  } finally {
+    tf.dispose(made);
+  }
 }
 
 const HARMONIC_OPTIONS = new Set([...Object.keys(HARMONIC_ATTRS), 'initialPhase']);
@@ -24,7 +66,9 @@ const HARMONIC_OPTIONS = new Set([...Object.keys(HARMONIC_ATTRS), 'initialPhase'
 /**
  * DDSP's harmonic synthesizer (kernels/harmonic.py): harmonic k of f0 with the
  * 'window'-upsampled amplitude, silenced above Nyquist, phase exact at any length.
- * Values must be finite and >= 0; they are not checked, since that would need a readback.
+ * Values must be finite and >= 0, the amplitudes within the storage's limits: checked as
+ * README "Errors and limits" says (where the host holds them, bad ones throw; where only
+ * the GPU does, the batch rows they spoil come out NaN).
  * @param f0 float32 [batch, frames] Hz, >= 0
  * @param amplitude float32 [batch, frames], >= 0
  * @param harmonicDistribution float32 [batch, frames, K] (K <= 128), >= 0
@@ -34,37 +78,59 @@ const HARMONIC_OPTIONS = new Set([...Object.keys(HARMONIC_ATTRS), 'initialPhase'
  * @returns audio [batch, nSamples], or [audio, finalPhase [batch, K] radians] with
  *     returnFinalPhase (the initialPhase that continues the rendering)
  */
-export function harmonicSynth(f0, amplitude, harmonicDistribution, options = {}) {
+export function harmonicSynth(f0, amplitude, harmonicDistribution, options) {
   const op = 'harmonicSynth';
-  if (options == null || typeof options !== 'object') {
-    throw new Error(`${op}: options must be an object, got ${String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!HARMONIC_OPTIONS.has(key)) {
-      throw new Error(
-          `${op}: unknown option '${key}' (options: ${[...HARMONIC_OPTIONS].join(', ')})`);
-    }
-  }
+  options = checkOptions(op, options, HARMONIC_OPTIONS);
   const made = [];
-  const asTensor = x => {
-    if (x == null || x instanceof tf.Tensor) return x;
-    const t = tf.tensor(x);
-    made.push(t);
-    return t;
-  };
   try {
     const inputs = {
-      f0: asTensor(f0),
-      amplitude: asTensor(amplitude),
-      harmonicDistribution: asTensor(harmonicDistribution),
+      f0: asTensor(op, 'f0', f0, made),
+      amplitude: asTensor(op, 'amplitude', amplitude, made),
+      harmonicDistribution: asTensor(op, 'harmonicDistribution', harmonicDistribution, made),
     };
-    if (options.initialPhase != null) inputs.initialPhase = asTensor(options.initialPhase);
+    if (options.initialPhase != null) {
+      inputs.initialPhase = asTensor(op, 'initialPhase', options.initialPhase, made);
+    }
     const attrs = {};
     for (const name of Object.keys(HARMONIC_ATTRS)) {
       if (options[name] !== undefined) attrs[name] = options[name];
     }
     harmonicArgs(op, inputs, attrs);
     return tf.engine().runKernel(KERNEL_NAMES.harmonic, inputs, attrs);
+  } finally {
+    tf.dispose(made);
+  }
+}
+
+const YIN_OPTIONS = new Set(Object.keys(YIN_ATTRS));
+
+/**
+ * The YIN pitch tracker (de Cheveigné and Kawahara 2002; kernels/yin.py): frame i at
+ * sample i * hop, its difference function over a window of frameLength samples centred
+ * there, the first dip of the normalised difference deeper than `threshold` (else the
+ * deepest), its period refined by a parabola.
+ * @param x float32 audio [..., n] (n >= hop), or an array of numbers; finite
+ * @param options {sampleRate = 16000 (1000 ... 384000), hop = 64 (1 ... 4096),
+ *     frameLength = 512 (1 ... 4096), fmin = 50, fmax = 2000 (Hz: sampleRate / fmin <= 2048,
+ *     fmax <= sampleRate / 2), threshold = 0.1 (in (0, 1])}
+ * @returns {f0Hz, confidence}: float32 [..., floor(n / hop)] each; confidence is 1 - the
+ *     chosen dip's depth (above 1 - threshold where the frame is voiced)
+ */
+export function yin(x, options) {
+  const op = 'yin';
+  options = checkOptions(op, options, YIN_OPTIONS);
+  const made = [];
+  try {
+    const $x = asTensor(op, 'x', x, made);
+    const attrs = {};
+    for (const name of YIN_OPTIONS) if (options[name] !== undefined) attrs[name] = options[name];
+    yinArgs(op, $x, attrs);
+    const out = tf.engine().runKernel(KERNEL_NAMES.yin, {x: $x}, attrs);
+    made.push(out);
+    return tf.tidy(() => {
+      const [f0Hz, confidence] = tf.unstack(out, out.rank - 1);
+      return {f0Hz, confidence};
+    });
   } finally {
     tf.dispose(made);
   }
