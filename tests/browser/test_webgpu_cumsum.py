@@ -13,6 +13,8 @@ import subprocess
 
 import numpy as np
 import pytest
+from bad_inputs import CASES as BAD_TABLE
+from test_bad_inputs_bundle import JS_NAMES, RUN_CASE
 from test_tfjs_bundle import BAD
 
 from ddspgl.harness.shader import resolve
@@ -78,10 +80,10 @@ def test_page_runs_webgpu_with_the_kernel_registered(gpu):
 
 # -- precision: the browser suite's float32 cases ---------------------------------------------
 
-CASES = [c for c in cumsum_browser.cases(lengths=CASE_LENGTHS) if c.storage == "float32"]
+PRECISION_CASES = [c for c in cumsum_browser.cases(lengths=CASE_LENGTHS) if c.storage == "float32"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", PRECISION_CASES, ids=lambda c: c.id)
 def test_precision(gpu, case):
     result = case.run(gpu)
     assert result.ok, f"error {result.error:.3e} {result.unit} > budget {result.budget:.3e}"
@@ -150,6 +152,30 @@ def test_bad_input_throws_as_on_webgl(gpu, name):
         script,
     )
     assert got is not None and message in got, got
+
+
+# The shared table's cumsum cases that float32 refuses in the bundle, given as plain arrays
+# (held on the host: checked there, as on webgl), run on the webgpu page; it stays there.
+assert RUN_CASE.count("await tf.setBackend('webgl');") == 1
+RUN_CASE_WEBGPU = RUN_CASE.replace("await tf.setBackend('webgl');", "")
+TABLE = [
+    c
+    for c in BAD_TABLE
+    if c["op"] == "cumsum" and "bundle" in c["hosts"] and "float32" in c["storages"]
+]
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda c: c["id"])
+def test_table_bad_input_is_refused_as_on_webgl(gpu, case):
+    got = _page(gpu).evaluate(RUN_CASE_WEBGPU, [case, JS_NAMES, "webgpu"])
+    message = got["message"]
+    assert message is not None, "no Error"
+    arg = JS_NAMES.get(case["arg"], case["arg"])
+    op, _, rest = message.partition(": ")
+    assert op.isidentifier() and rest.startswith((arg + ":", arg + " ")), message
+    for part in case["match"]:
+        assert part.lower() in message.lower(), (part, message)
+    assert got["after"] == got["before"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import {
 } from '../generated/constants.js';
 import {checkTensor, cumsumAttrs} from '../checks.js';
 import {kernelFn} from '../tfjs_kernel.js';
+import {checkCumsumValues} from '../value_checks.js';
 import {makeWGSLProgram} from '../wgsl_program.js';
 import {periodicModulus, scaleOf} from './cumsum_plan.js';
 
@@ -96,10 +97,16 @@ function cumsumWebGPU(backend, x2, {period, exclusive, reverse}) {
 }
 
 // The webgpu kernel function: x [..., n] as [rows, n] through the backend's Reshape.
+// Values the host still holds (not yet uploaded) are checked there, as on webgl
+// (value_checks.js); float32 storage.
 export function wrappedCumsumWebGPU({inputs, backend, attrs}) {
   checkTensor(KERNEL, inputs.x);
-  const a = cumsumAttrs(KERNEL, attrs, {periodRequired: false});
+  const a = cumsumAttrs(KERNEL, attrs, {periodRequired: false, storage: 'float32'});
   const {x} = inputs;
+  const held = backend.tensorMap.get(x.dataId);
+  if (held != null && held.values != null) {
+    checkCumsumValues(KERNEL, held.values, x.shape, a, 'float32');
+  }
   const n = x.shape[x.shape.length - 1];
   const rows = tf.util.sizeFromShape(x.shape) / n;
   const reshape = kernelFn('webgpu', 'Reshape');
