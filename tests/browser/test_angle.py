@@ -16,8 +16,8 @@ import sys
 import pytest
 
 from ddspgl import cli
-from ddspgl.tools import browser
 from ddspgl.kernels import cumsum_browser
+from ddspgl.tools import browser
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -82,7 +82,7 @@ def _host_error(env: dict) -> str:
 
 def test_no_egl_driver_is_a_clear_error():
     out = _host_error(NO_EGL_VENDOR)
-    assert out.startswith("BrowserUnavailable: angle='egl': TF.js could not start"), out
+    assert out.startswith("BrowserUnavailable: angle='egl', webgl: TF.js could not start"), out
 
 
 def test_unknown_angle_is_rejected():

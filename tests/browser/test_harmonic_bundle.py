@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from ddspgl.harness.shader import resolve
-from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite
+from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite, manifest
 from ddspgl.tools import browser, emit
 from graph_model import save_graph_model
 
@@ -167,7 +167,7 @@ def test_registers_harmonic_synth(host):
         )
         assert got == {
             "kernels": [True] * 3,
-            "listed": ["WrappedCumsum", "HarmonicSynth"],
+            "listed": [k.tfjs_kernel for k in manifest.KERNELS],
             "op": "function",
         }, storage
 

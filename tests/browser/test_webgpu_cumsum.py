@@ -132,13 +132,40 @@ def test_patched_cumsum_on_another_axis(gpu):
 
 
 def test_non_finite_sum_gives_nan(gpu):
-    """A plain cumsum over a row whose sum of |x| is not finite writes NaN (the webgl kernel
-    throws after reading its bound back; webgpu keeps the call free of readbacks)."""
+    """A plain cumsum over a row whose sum of |x| is not finite, with x only on the GPU,
+    writes NaN (the webgl kernel throws after reading its bound back; webgpu keeps the call
+    free of readbacks). Values the host still holds are refused before any dispatch."""
+    got = _page(gpu).evaluate(
+        """async () => {
+          ddspgl.patchCumsum();
+          try {
+            const ones = tf.ones([2, 100]);
+            const scale = tf.tensor2d([[1], [0]]);
+            // 1 / 0 on the GPU: row 1 is Inf everywhere, and no host copy of x exists.
+            const x = tf.div(ones, scale);
+            const y = tf.cumsum(x, 1);
+            const out = Array.from(await y.data());
+            tf.dispose([ones, scale, x, y]);
+            return out.map(v => (Number.isNaN(v) ? 'NaN' : v));
+          } finally {
+            ddspgl.unpatchCumsum();
+          }
+        }"""
+    )
+    assert got[:100] == list(range(1, 101))
+    assert got[100:] == ["NaN"] * 100
+
+
+def test_non_finite_host_values_are_refused(gpu):
     x = np.ones((2, 100), np.float32)
     x[1, 7] = np.inf
-    out, _ = _page(gpu).run(x, op="patched", period=None)
-    assert np.array_equal(out[0], np.arange(1, 101, dtype=np.float32))
-    assert np.isnan(out[1]).all()
+    message = _page(gpu).evaluate(
+        """x => { ddspgl.patchCumsum();
+          try { tf.cumsum(tf.tensor2d(x), 1); return null; }
+          catch (e) { return e.message; } finally { ddspgl.unpatchCumsum(); } }""",
+        [[float(v) if np.isfinite(v) else 1e39 for v in row] for row in x],
+    )
+    assert message is not None and "x" in message, message
 
 
 # -- bad input and memory ---------------------------------------------------------------------
