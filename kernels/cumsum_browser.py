@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .suite import Case, Result
 from . import cumsum, cumsum_suite
+from .suite import Case, Result
 
 # 2^22 samples take minutes per case on a software renderer; the GL suite covers them.
 LENGTHS = tuple(n for n in cumsum_suite.LENGTHS if n <= 2**20)

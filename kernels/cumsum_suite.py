@@ -14,8 +14,8 @@ from functools import cache, partial
 import numpy as np
 
 from ..harness.context import Context
-from .suite import Case, Result, timed
 from . import cumsum, tfjs_cumsum
+from .suite import Case, Result, timed
 
 SAMPLE_RATE = 16000.0
 LENGTHS = (1, 2, 1000, 16000, 64000, 192960, 2**20, 2**22)

@@ -16,8 +16,8 @@ from functools import cache, partial
 import numpy as np
 
 from ..harness.context import Context
-from .suite import Case, Result, timed
 from . import harmonic, harmonic_opchain
+from .suite import Case, Result, timed
 
 BLOCKS = 16
 OPCHAIN_MAX = 64000 * 128  # elements of one [batch * K, n] op-chain tensor, at most
