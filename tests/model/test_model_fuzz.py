@@ -211,7 +211,11 @@ SLOTS = {
     "attr f": (("modelTopology", "node", "N", "attr", "f", "f"), _float_like),
     "attr shape": (("modelTopology", "node", "N", "attr", "shape", "shape"), _is(dict)),
     "attr list": (("modelTopology", "node", "N", "attr", "list", "list"), _is(dict)),
-    "library": (("modelTopology", "library"), lambda v: v is None or v == {}),
+    # A library object is read for its "function" list alone (TF.js ignores other fields).
+    "library": (
+        ("modelTopology", "library"),
+        lambda v: v is None or (isinstance(v, dict) and "function" not in v),
+    ),
     "weightsManifest": (("weightsManifest",), lambda v: v == []),
     "weight group": (("weightsManifest", 0), lambda v: False),
     "weight paths": (("weightsManifest", 0, "paths"), lambda v: False),
