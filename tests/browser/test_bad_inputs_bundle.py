@@ -127,9 +127,9 @@ def test_every_case_outside_the_bundle_says_why():
         assert case["storages"] and set(case["storages"]) <= set(browser.STORAGES), case["id"]
 
 
-@pytest.mark.parametrize("case, storage, backend", list(_params()))
-def test_bad_input_is_refused_naming_argument_and_limit(host, case, storage, backend):
-    got = host.page(storage).evaluate(RUN_CASE, [case, JS_NAMES, backend])
+def assert_refused(got: dict, case: dict) -> None:
+    """The page's outcome of RUN_CASE: an Error naming the op, then the argument right after
+    it and every `match` string, with tf.memory() as it was before the call."""
     message = got["message"]
     assert message is not None, "no Error"
     arg = JS_NAMES.get(case["arg"], case["arg"])
@@ -138,6 +138,12 @@ def test_bad_input_is_refused_naming_argument_and_limit(host, case, storage, bac
     for part in case["match"]:
         assert part.lower() in message.lower(), (part, message)
     assert got["after"] == got["before"]
+
+
+@pytest.mark.parametrize("case, storage, backend", list(_params()))
+def test_bad_input_is_refused_naming_argument_and_limit(host, case, storage, backend):
+    got = host.page(storage).evaluate(RUN_CASE, [case, JS_NAMES, backend])
+    assert_refused(got, case)
 
 
 # -- values only on the GPU ------------------------------------------------------------------

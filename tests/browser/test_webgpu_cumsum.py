@@ -14,7 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 from bad_inputs import CASES as BAD_TABLE
-from test_bad_inputs_bundle import JS_NAMES, RUN_CASE
+from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_tfjs_bundle import BAD
 
 from ddspgl.harness.shader import resolve
@@ -195,14 +195,7 @@ TABLE = [
 @pytest.mark.parametrize("case", TABLE, ids=lambda c: c["id"])
 def test_table_bad_input_is_refused_as_on_webgl(gpu, case):
     got = _page(gpu).evaluate(RUN_CASE_WEBGPU, [case, JS_NAMES, "webgpu"])
-    message = got["message"]
-    assert message is not None, "no Error"
-    arg = JS_NAMES.get(case["arg"], case["arg"])
-    op, _, rest = message.partition(": ")
-    assert op.isidentifier() and rest.startswith((arg + ":", arg + " ")), message
-    for part in case["match"]:
-        assert part.lower() in message.lower(), (part, message)
-    assert got["after"] == got["before"]
+    assert_refused(got, case)
 
 
 @pytest.mark.parametrize(
