@@ -26,6 +26,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..kernels.manifest import KERNELS
 from . import compress as compress_mod
 from . import fuse as fuse_mod
 from . import op_check, quantize, rewrite_layernorm, rewrite_roll
@@ -98,8 +99,9 @@ def tfjs_fixes(model: Model) -> tuple[Model, list[str]]:
 
 
 def known_ops() -> set[str]:
-    """Ops a `ddspgl convert` output may hold: TF.js 4.22's and the bundle's fused ops."""
-    return op_check.tfjs_ops() | {fuse_mod.OP}
+    """Ops a `ddspgl convert` output may hold: TF.js 4.22's and the bundle's graph ops
+    (every kernel's, registered by name with tf.registerOp)."""
+    return op_check.tfjs_ops() | {k.tfjs_kernel for k in KERNELS}
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""`ddspgl fuse`: a wrapped phase cumsum becomes one WrappedCumsum node.
+"""`ddspgl fuse`: a ddsp harmonic synthesizer becomes one HarmonicSynth node, a wrapped
+phase cumsum one WrappedCumsum node.
+
+The harmonic synthesis is found and proved by :mod:`.fuse_harmonic` (first, so that an
+angular cumsum inside it goes with it); the cumsum patterns follow.
 
 Why
     A converted DDSP graph computes phase as ``FloorMod(Cumsum(x), P)``: TF.js's cumsum
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import fuse_harmonic
 from .graph import (
     Model,
     Weight,
@@ -72,7 +77,7 @@ class Match:
 
     node: str
     pattern: str
-    period: float
+    period: float | None  # WrappedCumsum's; None for a synthesizer
     detail: str
     removed: list[str] = field(default_factory=list)
 
@@ -401,7 +406,7 @@ def fuse(model: Model) -> tuple[Model, list[Match | Miss]]:
     report: list[Match | Miss] = []
     replace: dict[str, list[dict]] = {}
     claimed: set[str] = set()
-    for finder in (_angular, _plain):
+    for finder in (fuse_harmonic.harmonic, _angular, _plain):
         for node in list(out.nodes):
             name = node["name"]
             if name in claimed:
