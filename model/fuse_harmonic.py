@@ -10,7 +10,10 @@ as the converter writes it::
     phase = Cumsum(F * 2 pi / sr, axis=1)                     # or angular_cumsum's subgraph
     out = Sum(A' * Sin(phase), axis=-1)                       # [b, n]
 
-and ddspgl's ``HarmonicSynth(f0, ones, H, sample_rate, n_samples, normalize=false)``
+and ddspgl's ``HarmonicSynth(f0, amplitudes, harmonic_distribution, sample_rate,
+n_samples, normalize=false, factors=true)`` (``factors``: inputs 1 and 2 are H's two
+factors as the graph multiplied them, in either order; the bundle's graph op tells the
+[b, frames, 1] amplitudes by shape)
 computes the same (kernels/harmonic.py) with an exact phase, reading only the frame-rate
 tensors: nothing of size [n, K] is left, and there is no float32(2 pi) to drift by.
 
@@ -182,6 +185,7 @@ def harmonic(g: _Graph, out: str):
     h, factors = _trace_envelope(g, a_env)
     if h is None:
         return miss("the amplitude envelope does not lead back to amplitudes * distribution")
+    amp, dist = _data_inputs(g, h)  # either order: the probe and the kernel node agree
     windows = [a.size for a in factors if a.size > 1]
     if len(windows) != 1 or windows[0] % 2:
         return miss(f"no single window constant of 2 hop samples (found sizes {windows})")
@@ -209,17 +213,20 @@ def harmonic(g: _Graph, out: str):
 
     rng = np.random.default_rng(PROBE_SEED)
     f0_probe = rng.uniform(sr / (4 * k), sr / k, (1, frames, 1)).astype(np.float32)
-    h_probe = rng.uniform(0.0, 1.0, (1, frames, k)).astype(np.float32)
+    a_probe = rng.uniform(0.0, 1.0, (1, frames, 1)).astype(np.float32)
+    d_probe = rng.uniform(0.0, 1.0, (1, frames, k)).astype(np.float32)
+    h_probe = a_probe.astype(np.float64) * d_probe  # the amplitudes, for the bound
     visited: list[str] = []
     consts: list[str] = []
     try:
-        y = evaluate(g.nodes, g.array, out, {f0: f0_probe, h: h_probe}, visited, consts)
+        feeds = {f0: f0_probe, amp: a_probe, dist: d_probe}
+        y = evaluate(g.nodes, g.array, out, feeds, visited, consts)
     except Unsupported as e:
         return miss(f"the subgraph reads {e}")
     ref, ambiguous = harmonic_kernel.reference(
         f0_probe[..., 0],
-        np.ones((1, frames), np.float32),
-        h_probe,
+        a_probe[..., 0],
+        d_probe,
         sample_rate=sr,
         n_samples=n,
         normalize=False,
@@ -234,7 +241,7 @@ def harmonic(g: _Graph, out: str):
         if p is not None
     ]
     bound = probe_bound(
-        f0_probe.astype(np.float64), h_probe.astype(np.float64), sr, hop, n,
+        f0_probe.astype(np.float64), h_probe, sr, hop, n,
         scales[0], periods, ambiguous,
     )  # fmt: skip
     dev = np.abs(y - ref)[0]
@@ -254,8 +261,7 @@ def harmonic(g: _Graph, out: str):
             return miss(f"{v} inside the synthesizer is also read by {others[0]}")
 
     squeeze = unique_name(g.taken, f"{out}/f0_frames")
-    ones = unique_name(g.taken, f"{out}/unit_amplitude")
-    g.taken.update((squeeze, ones))
+    g.taken.add(squeeze)
     nodes = [
         {
             "name": squeeze,
@@ -263,16 +269,16 @@ def harmonic(g: _Graph, out: str):
             "input": [f0],
             "attr": {"T": FLOAT, "squeeze_dims": {"list": {"i": ["2"]}}},
         },
-        {"name": ones, "op": "OnesLike", "input": [squeeze], "attr": {"T": FLOAT}},
         {
             "name": input_node(out),
             "op": OP,
-            "input": [squeeze, ones, h],
+            "input": [squeeze, amp, dist],
             "attr": {
                 "sample_rate": {"f": sr},
                 "n_samples": {"i": str(n)},
                 "normalize": {"b": False},
                 "add_endpoint": {"b": True},
+                "factors": {"b": True},
             },
         },
     ]

@@ -149,7 +149,9 @@ export function wrappedCumsumNode(node) {
 
 // HarmonicSynth nodes: inputs f0, amplitude, harmonic_distribution[, initial_phase]; attrs
 // in camelCase or snake_case (sample_rate, n_samples, normalize, add_endpoint,
-// return_final_phase).
+// return_final_phase). With the attr `factors` (what `ddspgl fuse` writes for a ddsp
+// export), inputs 1 and 2 are the two factors of ddsp's `amplitudes * harmonic_distribution`
+// as the graph multiplied them: [batch, frames, 1] and [batch, frames, K], in either order.
 export function harmonicSynthNode(node) {
   const options = {};
   for (const name of Object.keys(HARMONIC_ATTRS)) {
@@ -158,5 +160,15 @@ export function harmonicSynthNode(node) {
     if (value !== undefined) options[name] = value;
   }
   if (node.inputs.length > 3) options.initialPhase = node.inputs[3];
-  return harmonicSynth(node.inputs[0], node.inputs[1], node.inputs[2], options);
+  const [f0, a, b] = node.inputs;
+  if (!node.attrs.factors) return harmonicSynth(f0, a, b, options);
+  const single = t => t.rank === 3 && t.shape[2] === 1;
+  if (!single(a) && !single(b)) {
+    throw new Error(
+        `HarmonicSynth: with factors, one of inputs 1 and 2 must be the amplitudes ` +
+        `[batch, frames, 1], got shapes [${a.shape}] and [${b.shape}]`);
+  }
+  const [amplitude, distribution] = single(a) ? [a, b] : [b, a];
+  return tf.tidy(() => harmonicSynth(
+      f0, tf.reshape(amplitude, amplitude.shape.slice(0, 2)), distribution, options));
 }

@@ -25,6 +25,7 @@ import tfjs_run
 from ddsp_exports import MODELS, inputs, uniform
 
 from ddspgl import cli
+from ddspgl.kernels import harmonic
 from ddspgl.model import convert, graph, op_check
 
 U = 2.0**-24
@@ -38,6 +39,12 @@ DECODER = ("amps", "harmonic_distribution", "noise_magnitudes")
 # 64 + 64 terms), two dense layers and the output projection.
 DEPTH = {"conv": 8, "gru": 5}
 NOISE = ("filtered_noise_signal", "filtered_noise_controls_magnitudes")
+HARMONIC = (
+    "harmonic_signal",
+    "harmonic_controls_f0_hz",
+    "harmonic_controls_amplitudes",
+    "harmonic_controls_harmonic_distribution",
+)
 FAN_IN = {"conv": 192, "gru": 128}
 
 
@@ -224,7 +231,7 @@ def tfjs(host, ddsp_converted):
             folder = ddsp_converted / name
             nodes = json.loads((folder / "outputs.json").read_text())
             model = graph.load(folder / variant)
-            wanted = [*DECODER, *NOISE, "harmonic_controls_f0_hz"]
+            wanted = [*DECODER, *NOISE, *HARMONIC]
             url = f"/extra/{name}/{variant}/model.json"
             res = tfjs_run.run(host, target, url, _feeds(model, name), [nodes[k] for k in wanted])
             cache[key] = {k: res[nodes[k]] for k in wanted}
@@ -267,6 +274,34 @@ def test_filtered_noise_matches_float64(ddsp_converted, tfjs, name):
     tf_ref = dict(np.load(ddsp_converted / name / "reference.npz"))
     ref, bound = filtered_noise(tf_ref["filtered_noise_controls_magnitudes"], uniform(spec))
     assert np.all(np.abs(tf_ref["filtered_noise_signal"] - ref) <= bound)
+
+
+@pytest.mark.parametrize("target", ["cpu", "float32", "float16"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fused_harmonic_matches_float64(ddsp_converted, tfjs, name, target):
+    """`ddspgl convert` fused the whole harmonic synthesis into one HarmonicSynth node:
+    its audio in the page against kernels/harmonic.py's float64 synthesis from the page's
+    own controls (read back: in float16 mode they are what the float16 textures hold),
+    within the kernel's budgets (SNR >= 100 dB in float32, 2^-11 max|ref| in float16).
+    The unfused graph's phase, a float32 cumsum in radians, is far outside both."""
+    spec = MODELS[name]
+    model = graph.load(ddsp_converted / name / "ddspgl")
+    assert sum(n["op"] == "HarmonicSynth" for n in model.nodes) == 1
+    assert not [n for n in model.nodes if n["op"] in ("Sin", "Cumsum")]
+    out = tfjs(name, "ddspgl", target)
+    f0 = out["harmonic_controls_f0_hz"][..., 0]
+    amp = out["harmonic_controls_amplitudes"][..., 0]
+    dist = out["harmonic_controls_harmonic_distribution"]
+    ref, amb = harmonic.reference(
+        f0, amp, dist, sample_rate=spec.sample_rate, n_samples=spec.samples, normalize=False
+    )
+    got = out["harmonic_signal"]
+    snr, err = harmonic.snr_db(got, ref, amb), harmonic.max_error(got, ref, amb)
+    print(f"{name} {target}: harmonic SNR {snr:.1f} dB, max error {err:.2e} of max|ref|")
+    if target == "float16":
+        assert err <= harmonic.FLOAT16_BUDGET
+    else:
+        assert snr >= harmonic.SNR_BUDGET_DB
 
 
 def test_float16_weights_stay_close(ddsp_converted, tfjs):
