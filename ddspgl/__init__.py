@@ -5,8 +5,9 @@
 """
 
 from .kernels.cumsum import cumsum
+from .kernels.filtered_noise import filtered_noise
 from .kernels.harmonic import harmonic_synth
 from .kernels.yin import yin
 
 __version__ = "0.1.0"
-__all__ = ["cumsum", "harmonic_synth", "yin", "__version__"]
+__all__ = ["cumsum", "filtered_noise", "harmonic_synth", "yin", "__version__"]
