@@ -11,7 +11,7 @@ import {YIN_ATTRS, yinArgs} from './checks.js';
 // `x` as a tensor: a tf.Tensor as it is; an array (nested or typed) of numbers converted,
 // after checking that float32 holds them, into a tensor pushed to `made` (the caller
 // disposes it, on success and failure alike).
-function asTensor(op, name, x, made) {
+export function asTensor(op, name, x, made) {
   if (x instanceof tf.Tensor) return x;
   if (x == null || (typeof x !== 'object' && typeof x !== 'number')) {
     throw new Error(`${op}: ${name} must be a tensor or an array of numbers, got ${String(x)}`);
