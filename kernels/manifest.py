@@ -30,7 +30,9 @@ from . import (
     cumsum_suite,
     cumsum_webgpu,
     harmonic,
+    harmonic_browser,
     harmonic_suite,
+    harmonic_webgpu,
     memory_graphs,
     yin,
     yin_suite,
@@ -117,8 +119,9 @@ class Kernel:
     suite: Callable[[bool], list[Case]]  # precision cases: suite(quick)
     # Bundle program name -> GLSL body under glsl/ (expanded by harness.shader.resolve).
     programs: Mapping[str, str]
-    # Constants the JS kernel module reads from the generated module, by JS name.
-    constants: Mapping[str, int | float]
+    # Constants the JS kernel module reads from the generated module, by JS name (a tuple
+    # becomes a JS array).
+    constants: Mapping[str, int | float | tuple[int | float, ...]]
     js_module: str  # under js/src/: the kernel's webgl plans, kernel functions and op
     js_exports: tuple[str, ...]  # the public op functions it adds to `ddspgl`
     bench: Bench | None = None
@@ -208,6 +211,7 @@ KERNELS: tuple[Kernel, ...] = (
             "(phase quantisation, sin/cos, amplitude, Kahan sum, write; kernels/harmonic.py)",
         ),
         suite=harmonic_suite.cases,
+        browser_suite=harmonic_browser.cases,
         programs={
             "harmonic_increment": harmonic.BODY_INCREMENT,
             "harmonic_gain": harmonic.BODY_GAIN,
@@ -216,6 +220,16 @@ KERNELS: tuple[Kernel, ...] = (
         constants={
             "MAX_HARMONICS": harmonic.MAX_HARMONICS,
             "MAX_HOP": harmonic.MAX_HOP,
+            "HARMONIC_WGSL_FRAME_WORKGROUP": harmonic_webgpu.FRAME_WORKGROUP,
+            "HARMONIC_WGSL_SCAN_WORKGROUP": harmonic_webgpu.SCAN_WORKGROUP,
+            "HARMONIC_INV_TWO_PI_WORDS": harmonic_webgpu.INV_TWO_PI_WORDS,
+            "HARMONIC_TWO_PI_SPLIT": harmonic_webgpu.TWO_PI_SPLIT,
+        },
+        wgsl={
+            "harmonic_frames": harmonic_webgpu.WGSL_FRAMES,
+            "harmonic_scan": harmonic_webgpu.WGSL_SCAN,
+            "harmonic_audio": harmonic_webgpu.WGSL_AUDIO,
+            "harmonic_final_phase": harmonic_webgpu.WGSL_FINAL_PHASE,
         },
         js_module="kernels/harmonic_synth.js",
         js_exports=("harmonicSynth",),

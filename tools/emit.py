@@ -106,9 +106,9 @@ def wgsl_programs() -> dict[str, str]:
     return out
 
 
-def constants() -> dict[str, int | float]:
+def constants() -> dict[str, int | float | tuple[int | float, ...]]:
     """JS name -> value of every manifest entry's constants."""
-    out: dict[str, int | float] = {}
+    out: dict[str, int | float | tuple[int | float, ...]] = {}
     for kernel in manifest.KERNELS:
         for name, value in kernel.constants.items():
             if name in out and out[name] != value:

@@ -1,6 +1,7 @@
 // ddspgl browser harness: driven from Python (ddspgl/tools/browser.py) through
 // page.evaluate. Inputs are fetched as raw float32 bytes from the harness server; results
 // go back as base64 of the Float32Array's bytes.
+import {makeHarmonicHarness} from './harmonic.js';
 import {stockSynth} from './stock_synth.js';
 import {copyWebGPU, initWebGPU} from './webgpu.js';
 
@@ -168,6 +169,13 @@ const harness = (() => {
     return result;
   }
 
+  // The webgpu backend's buffer counts (its buffer manager: in use and pooled), or none.
+  function buffers() {
+    const manager = gpuBackend === 'webgpu' ? tf.backend().bufferManager : null;
+    return manager ? {usedBuffers: manager.getNumUsedBuffers(),
+                      freeBuffers: manager.getNumFreeBuffers()} : {};
+  }
+
   // tf.memory() around `calls` calls of `once` (the first `warmup` fill the buffer or
   // texture pool), each awaited (webgpu reads back asynchronously).
   async function memoryAround(once, {warmup, calls}) {
@@ -176,7 +184,8 @@ const harness = (() => {
       return {numTensors: m.numTensors, numDataBuffers: m.numDataBuffers,
               numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU,
               numBytesInGPUAllocated: m.numBytesInGPUAllocated,  // webgl
-              numBytesAllocatedInGPU: m.numBytesAllocatedInGPU};  // webgpu
+              numBytesAllocatedInGPU: m.numBytesAllocatedInGPU,  // webgpu
+              ...buffers()};
     };
     for (let i = 0; i < warmup; ++i) await once();
     const before = snap();
@@ -274,61 +283,8 @@ const harness = (() => {
     return ops.map(o => ({median: median(o.times), times: o.times, device: o.device || null}));
   }
 
-  // ddspgl.harmonicSynth on the blobs spec.f0, spec.amplitude, spec.dist (and
-  // spec.initialPhase), shaped spec.frames [batch, frames] and spec.k, with spec.options.
-  async function harmonicInputs(spec) {
-    const [batch, frames] = spec.frames;
-    const keys = [spec.f0, spec.amplitude, spec.dist, spec.initialPhase];
-    const [f0, amp, dist, phase] = await Promise.all(keys.map(k => (k == null ? null : input(k))));
-    return () => {
-      const t = {
-        f0: tf.tensor(f0, [batch, frames]),
-        amplitude: tf.tensor(amp, [batch, frames]),
-        dist: tf.tensor(dist, [batch, frames, spec.k]),
-      };
-      if (phase) t.initialPhase = tf.tensor(phase, [batch, spec.k]);
-      return t;
-    };
-  }
-
-  function harmonicCall(t, options) {
-    const opts = {...options};
-    if (t.initialPhase) opts.initialPhase = t.initialPhase;
-    const y = ddspgl.harmonicSynth(t.f0, t.amplitude, t.dist, opts);
-    return Array.isArray(y) ? y : [y];
-  }
-
-  // One call with its readback (timed, passes counted: ddspgl's own and every program).
-  async function harmonic(spec) {
-    const make = await harmonicInputs(spec);
-    return withBackend(spec.backend, () => {
-      const t = make();
-      const programs = counter.programs;
-      const passes = ddspgl.stats.passes;
-      const start = performance.now();
-      const outs = harmonicCall(t, spec.options);
-      const values = outs.map(y => y.dataSync());
-      const ms = performance.now() - start;
-      const result = {
-        outputs: outs.map((y, i) => ({b64: b64(values[i]), shape: y.shape, dtype: y.dtype})),
-        ms, programs: counter.programs - programs, passes: ddspgl.stats.passes - passes,
-      };
-      tf.dispose([...Object.values(t), ...outs]);
-      return result;
-    });
-  }
-
-  async function harmonicMemory(spec) {
-    const make = await harmonicInputs(spec);
-    const t = make();
-    const result = await memoryAround(() => {
-      const outs = harmonicCall(t, spec.options);
-      outs.forEach(y => y.dataSync());
-      tf.dispose(outs);
-    }, spec);
-    tf.dispose(Object.values(t));
-    return result;
-  }
+  const synth = makeHarmonicHarness({input, read, b64, median, withBackend, memoryAround,
+                                     counter});
 
   // One synthesizer call in this page (memory_runs opens a fresh page for each), with
   // tf.memory().numBytesInGPUAllocated and the count of TF.js's allocated textures (in use
@@ -337,7 +293,7 @@ const harness = (() => {
   // 'ddspgl'; spec.earlyDisposal: undefined (TF.js defaults), null (setEarlyDisposal()'s
   // default) or a threshold in bytes.
   async function memoryRun(spec) {
-    const make = await harmonicInputs(spec);
+    const make = await synth.harmonicInputs(spec);
     const backend = tf.backend();
     const textures = backend.textureManager;
     const trace = {labels: [], bytes: [], textures: []};
@@ -373,7 +329,7 @@ const harness = (() => {
             return out;
           });
         } else {
-          [audio] = harmonicCall(t, spec.options);
+          [audio] = synth.harmonicCall(t, spec.options);
           sample('harmonicSynth');
         }
       } finally {
@@ -394,7 +350,8 @@ const harness = (() => {
   }
 
   const ready = init();
-  return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic, harmonicMemory,
-          memoryRun, b64, input, counter};
+  return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic: synth.harmonic,
+          stockHarmonic: synth.stockHarmonic, harmonicMemory: synth.harmonicMemory,
+          harmonicBench: synth.harmonicBench, memoryRun, b64, input, counter};
 })();
 window.harness = harness;

@@ -23,7 +23,7 @@ export function makeWGSLProgram(body, variableNames, outputShape,
   if (!(body in WGSL)) throw new Error(`ddspgl: no WGSL program ${body}`);
   const declarations = Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`);
   const code = [...declarations, extra, WGSL[body]].join('\n');
-  return {
+  const program = {
     variableNames,
     outputShape,
     shaderKey: `ddspgl_${body}_${declarations.join('')}${extra}`,
@@ -33,4 +33,6 @@ export function makeWGSLProgram(body, variableNames, outputShape,
     uniforms,
     getUserCode: () => code,
   };
+  Object.defineProperty(program, 'ddspglBody', {value: body});  // for _onPass
+  return program;
 }

@@ -1,6 +1,6 @@
 // HarmonicSynth on webgl: DDSP's harmonic synthesizer with the pass plan of
 // kernels/harmonic.run (frame increments, their exclusive wrapped scan, frame gains,
-// audio).
+// audio); its webgpu kernel is harmonic_synth_webgpu.js.
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {harmonicArgs} from '../checks.js';
@@ -16,6 +16,7 @@ import {checkHarmonicValues, checkValues, hostValues, storageOf} from '../value_
 import {bundlePlan, scaleOf} from './cumsum_plan.js';
 import {downSweep, packedOpts, upSweep} from './cumsum_sweep.js';
 import {finalPhases, fromDigits, phaseUnits} from './harmonic_phase.js';
+import {kernelConfig as harmonicWebGPU} from './harmonic_synth_webgpu.js';
 
 export {harmonicSynth} from '../ops.js';
 
@@ -162,6 +163,7 @@ function harmonicWebGL({inputs, backend, attrs}) {
 
 export const kernelConfigs = [
   {kernelName: KERNEL, backendName: 'webgl', kernelFunc: harmonicWebGL},
+  harmonicWebGPU,
   {kernelName: KERNEL, backendName: 'cpu', kernelFunc: harmonicJS('cpu')},
   {kernelName: KERNEL, backendName: 'wasm', kernelFunc: harmonicJS('wasm')},
 ];
