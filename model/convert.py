@@ -19,6 +19,7 @@ in a ddsp export are rewritten first (:mod:`.rewrite_roll`: ``Roll``;
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from ..kernels.manifest import KERNELS
 from . import compress as compress_mod
 from . import fuse as fuse_mod
 from . import op_check, quantize, rewrite_layernorm, rewrite_roll
+from . import signature as signature_mod
 from .graph import Model, ModelError, check_output, copy_files, load, save, sizes
 
 _CHILD = (
@@ -37,6 +39,7 @@ _CHILD = (
     "from tensorflowjs.converters import tf_saved_model_conversion_v2 as c\n"
     "c.convert_tf_saved_model(sys.argv[1], sys.argv[2], signature_def=sys.argv[3],"
     " saved_model_tags=sys.argv[4], control_flow_v2=True, skip_op_check=True)\n"
+    + signature_mod.CHILD_KEYS
 )
 
 
@@ -50,7 +53,8 @@ def converter_missing() -> str | None:
 def run_converter(
     saved_model, out, *, signature: str = "serving_default", tags: str = "serve"
 ) -> None:
-    """tensorflowjs_converter --input_format=tf_saved_model SAVED_MODEL OUT, in a child."""
+    """tensorflowjs_converter --input_format=tf_saved_model SAVED_MODEL OUT, in a child,
+    with the signature's outputs keyed by the SavedModel's output names (:mod:`.signature`)."""
     saved_model = Path(saved_model)
     if not (saved_model / "saved_model.pb").is_file():
         raise ModelError(
@@ -63,9 +67,10 @@ def run_converter(
     # Quiet TF's C++ logs; without a terminal, tensorflow_decision_forests (a converter
     # dependency) would import IPython to greet a notebook.
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TFDF_DISABLE_WELCOME_MESSAGE="1")
-    cmd = [sys.executable, "-c", _CHILD, str(saved_model), str(out), signature, tags]
+    keys = Path(out).with_name(Path(out).name + ".keys.json")
+    cmd = [sys.executable, "-c", _CHILD, str(saved_model), str(out), signature, tags, str(keys)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or not (Path(out) / "model.json").is_file():
+    if proc.returncode != 0 or not (Path(out) / "model.json").is_file() or not keys.is_file():
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
         raise ModelError(
             f"tensorflowjs_converter failed on {saved_model} (exit {proc.returncode}):\n{tail}"
@@ -163,6 +168,11 @@ def convert(
         run_converter(saved_model, stage, signature=signature, tags=tags)
         res.sizes["converted"] = sizes(stage)
         original = model = load(stage)
+        names = json.loads((Path(tmp) / "converted.keys.json").read_text())
+        if signature_mod.rename_outputs(model, names):
+            step = Path(tmp) / "named"
+            save(model, step)
+            original = model = load(step)
         model, res.fixes = tfjs_fixes(model)
         if res.fixes:
             step = Path(tmp) / "fixed"

@@ -150,8 +150,12 @@ def test_convert_rewrites_and_keeps_outputs(ddsp_converted, name):
     ops = _ops(ours)
     assert "Roll" not in ops and not _training_norms(ours)
     op_check.check(ours, convert.known_ops())
-    assert ours.doc["signature"]["outputs"].keys() == stock.doc["signature"]["outputs"].keys()
     assert ours.doc["signature"]["inputs"].keys() == stock.doc["signature"]["inputs"].keys()
+    # the outputs keyed by the SavedModel's names again, each on the node TF named it
+    named = json.loads((ddsp_converted / name / "outputs.json").read_text())
+    outputs = ours.doc["signature"]["outputs"]
+    assert {k: graph.input_node(v["name"]) for k, v in outputs.items()} == named
+    assert ours.signature_nodes("outputs") == stock.signature_nodes("outputs")
 
 
 def test_convert_prints_rewrites_and_quantizes(ddsp_converted):
