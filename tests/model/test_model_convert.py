@@ -101,8 +101,16 @@ def test_convert_command(saved_models, models, tmp_path, capsys):
     assert cli.main(["convert", str(saved_models["decoder"]), "-o", str(out)]) == 0
     # The same model: equal JSON (the converter's protobuf maps come out in no fixed order
     # from one run to the next) and byte-identical shards.
+    # The signature's outputs are keyed by the SavedModel's names (the converter keys some
+    # by node): the same nodes.
     got, want = _files(out), _files(models / "decoder" / "fused")
-    assert json.loads(got.pop("model.json")) == json.loads(want.pop("model.json"))
+    got_doc, want_doc = json.loads(got.pop("model.json")), json.loads(want.pop("model.json"))
+    outs = [d["signature"].pop("outputs") for d in (got_doc, want_doc)]
+    assert got_doc == want_doc
+    assert sorted(outs[0]) == ["amplitude", "audio", "increment", "phase"]
+    assert sorted(v["name"] for v in outs[0].values()) == sorted(
+        v["name"] for v in outs[1].values()
+    )
     assert got == want
     captured = capsys.readouterr()
     assert "converted" in captured.out and "fused" in captured.out
