@@ -112,6 +112,7 @@ class Model:
     doc: dict
     weights: dict[str, Weight]
     source: Path | None = None
+    dense_json: bool = False  # save model.json without whitespace (:mod:`.compact`)
 
     @property
     def nodes(self) -> list[dict]:
@@ -122,7 +123,7 @@ class Model:
         self.doc["modelTopology"]["node"] = nodes
 
     def copy(self) -> Model:
-        return Model(copy.deepcopy(self.doc), dict(self.weights), self.source)
+        return Model(copy.deepcopy(self.doc), dict(self.weights), self.source, self.dense_json)
 
     def node_map(self) -> dict[str, dict]:
         return {n["name"]: n for n in self.nodes}
@@ -745,21 +746,33 @@ def _written(tmp: Path, out: Path, write) -> None:
         raise
 
 
+def _shard_paths(data: bytes) -> list[str]:
+    count = max(1, math.ceil(len(data) / SHARD_BYTES))
+    return [f"group1-shard{i + 1}of{count}.bin" for i in range(count)] if data else []
+
+
+def model_json(model: Model, *, dense: bool | None = None) -> str:
+    """model.json as :func:`save` writes it (the manifest rebuilt from the weights);
+    without whitespace when `dense` (default: ``model.dense_json``)."""
+    dense = model.dense_json if dense is None else dense
+    paths = _shard_paths(b"".join(w.data for w in model.weights.values()))
+    doc = dict(model.doc)
+    specs = [w.spec() for w in model.weights.values()]
+    doc["weightsManifest"] = [{"paths": paths, "weights": specs}] if specs else []
+    return json.dumps(doc, separators=(",", ":") if dense else None)
+
+
 def save(model: Model, out) -> list[Path]:
     """Write model.json and 4 MiB shards into the new folder `out` (one weight group)."""
     out = Path(out)
     tmp = _prepare(out)
     data = b"".join(w.data for w in model.weights.values())
-    count = max(1, math.ceil(len(data) / SHARD_BYTES))
-    paths = [f"group1-shard{i + 1}of{count}.bin" for i in range(count)] if data else []
+    paths = _shard_paths(data)
 
     def write():
         for i, name in enumerate(paths):
             (tmp / name).write_bytes(data[i * SHARD_BYTES : (i + 1) * SHARD_BYTES])
-        doc = dict(model.doc)
-        specs = [w.spec() for w in model.weights.values()]
-        doc["weightsManifest"] = [{"paths": paths, "weights": specs}] if specs else []
-        (tmp / MODEL_JSON).write_text(json.dumps(doc), encoding="utf-8")
+        (tmp / MODEL_JSON).write_text(model_json(model), encoding="utf-8")
 
     _written(tmp, out, write)
     return [out / MODEL_JSON] + [out / p for p in paths]

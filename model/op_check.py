@@ -19,19 +19,25 @@ from pathlib import Path
 from .graph import Model, ModelError
 
 
-def tfjs_ops() -> set[str]:
-    """The TF op names TF.js maps, as the installed tensorflowjs package lists them (read
-    from its files: TensorFlow is not imported)."""
+def op_mappers() -> dict[str, dict]:
+    """TF op name -> the op mapper entry TF.js 4.22 maps it with (``category``, ``inputs``,
+    ``attrs``), as the installed tensorflowjs package lists them (read from its files:
+    TensorFlow is not imported)."""
     spec = importlib.util.find_spec("tensorflowjs")
     if spec is None or not spec.submodule_search_locations:
         raise ModelError('the TF.js converter is not installed: pip install "ddspgl[convert]"')
     folder = Path(next(iter(spec.submodule_search_locations))) / "op_list"
-    names: set[str] = set()
+    entries: dict[str, dict] = {}
     for path in sorted(folder.glob("*.json")):
-        names.update(entry["tfOpName"] for entry in json.loads(path.read_text()))
-    if not names:
+        entries.update((entry["tfOpName"], entry) for entry in json.loads(path.read_text()))
+    if not entries:
         raise ModelError(f"{folder}: no op lists (is the tensorflowjs install complete?)")
-    return names
+    return entries
+
+
+def tfjs_ops() -> set[str]:
+    """The TF op names TF.js maps (:func:`op_mappers`)."""
+    return set(op_mappers())
 
 
 def nodes_with_ops(model: Model) -> list[tuple[str, str]]:
