@@ -35,7 +35,9 @@ from . import (
     harmonic_webgpu,
     memory_graphs,
     yin,
+    yin_browser,
     yin_suite,
+    yin_webgpu,
 )
 from .suite import Case
 
@@ -271,6 +273,7 @@ KERNELS: tuple[Kernel, ...] = (
             "division give at that lag (kernels/yin.py)",
         ),
         suite=yin_suite.cases,
+        browser_suite=yin_browser.cases,
         programs={
             "yin_blocks": yin.BODY_BLOCKS,
             "yin_difference": yin.BODY_DIFFERENCE,
@@ -282,6 +285,14 @@ KERNELS: tuple[Kernel, ...] = (
             "YIN_MAX_HOP": yin.MAX_HOP,
             "YIN_MIN_SAMPLE_RATE": yin.MIN_SAMPLE_RATE,
             "YIN_MAX_SAMPLE_RATE": yin.MAX_SAMPLE_RATE,
+            "YIN_WGSL_SCALE_WORKGROUP": yin_webgpu.SCALE_WORKGROUP,
+            "YIN_WGSL_WORKGROUP": yin_webgpu.WORKGROUP,
+        },
+        wgsl={
+            "yin_scale": yin_webgpu.WGSL_SCALE,
+            "yin_blocks": yin_webgpu.WGSL_BLOCKS,
+            "yin_difference": yin_webgpu.WGSL_DIFFERENCE,
+            "yin_pick": yin_webgpu.WGSL_PICK,
         },
         js_module="kernels/yin.js",
         js_exports=("yin",),

@@ -283,6 +283,20 @@ const harness = (() => {
     return ops.map(o => ({median: median(o.times), times: o.times, device: o.device || null}));
   }
 
+  // The Yin kernel on the blob spec.key [spec.shape] with spec.options: its whole output
+  // (f0, confidence, lag, delta per frame), timed with its readback, passes counted.
+  async function yin(spec) {
+    const x = tf.tensor(await input(spec.key), spec.shape);
+    const passes = ddspgl.stats.passes;
+    const start = performance.now();
+    const y = tf.engine().runKernel('Yin', {x}, spec.options);
+    const out = await read(y);
+    const ms = performance.now() - start;
+    const result = {b64: b64(out), shape: y.shape, ms, passes: ddspgl.stats.passes - passes};
+    tf.dispose([x, y]);
+    return result;
+  }
+
   const synth = makeHarmonicHarness({input, read, b64, median, withBackend, memoryAround,
                                      counter});
 
@@ -352,6 +366,6 @@ const harness = (() => {
   const ready = init();
   return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic: synth.harmonic,
           stockHarmonic: synth.stockHarmonic, harmonicMemory: synth.harmonicMemory,
-          harmonicBench: synth.harmonicBench, memoryRun, b64, input, counter};
+          harmonicBench: synth.harmonicBench, yin, memoryRun, b64, input, counter};
 })();
 window.harness = harness;

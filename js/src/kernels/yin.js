@@ -1,5 +1,6 @@
 // Yin on webgl: the YIN pitch tracker with the pass plan of kernels/yin.graph (block sums
-// of squared differences, the difference function per frame, the per-frame pick).
+// of squared differences, the difference function per frame, the per-frame pick); its
+// webgpu kernel is yin_webgpu.js.
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {yinArgs} from '../checks.js';
@@ -10,26 +11,13 @@ import {makeProgram} from '../program.js';
 import {kernelFn} from '../tfjs_kernel.js';
 import {checkValues} from '../value_checks.js';
 import {packedOpts} from './cumsum_sweep.js';
+import {yinPlan} from './yin_plan.js';
+import {kernelConfig as yinWebGPU} from './yin_webgpu.js';
 
 export {yin} from '../ops.js';
 
 const KERNEL = KERNEL_NAMES.yin;
 const PICK_UNIFORMS = [{name: 'threshold', type: 'float'}, {name: 'sampleRate', type: 'float'}];
-
-function gcd(p, q) {
-  return q === 0 ? p : gcd(q, p % q);
-}
-
-// The geometry of kernels/yin.Config for checked arguments `a`.
-export function yinPlan(a) {
-  const lags = a.lagMax + 1;
-  const lags4 = Math.ceil(lags / 4);
-  const block = gcd(a.window, a.hop);
-  const blocks = (a.frames - 1) * (a.hop / block) + a.window / block;
-  const pad = Math.floor((a.window + 4 * lags4) / 2) + 2;
-  const padded = pad + Math.max(blocks * block, a.n) + 4 * lags4 + 2;
-  return {lags, lags4, block, blocks, pad, padded};
-}
 
 // Per row the power of two 2^e with max|x| 2^e in [0.5, 1) (1 for a silent row), as
 // kernels/yin.row_scale: YIN is invariant to the scale, and the sums stay within float16.
@@ -109,6 +97,7 @@ function yinWebGL({inputs, backend, attrs}) {
 
 export const kernelConfigs = [
   {kernelName: KERNEL, backendName: 'webgl', kernelFunc: yinWebGL},
+  yinWebGPU,
   {kernelName: KERNEL, backendName: 'cpu', kernelFunc: yinJS('cpu')},
   {kernelName: KERNEL, backendName: 'wasm', kernelFunc: yinJS('wasm')},
 ];
