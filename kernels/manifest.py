@@ -29,6 +29,8 @@ from . import (
     cumsum_browser,
     cumsum_suite,
     cumsum_webgpu,
+    filtered_noise,
+    filtered_noise_suite,
     harmonic,
     harmonic_browser,
     harmonic_suite,
@@ -296,6 +298,47 @@ KERNELS: tuple[Kernel, ...] = (
         },
         js_module="kernels/yin.js",
         js_exports=("yin",),
+    ),
+    Kernel(
+        name="filtered_noise",
+        tfjs_kernel="FilteredNoise",
+        spec=filtered_noise,
+        plan=filtered_noise.graph,
+        reference=filtered_noise.reference,
+        budget=Budget(
+            bound=filtered_noise.derived_bound,
+            derivation="per sample, (8u + 2^-32) sum_j c_j H_i over the taps reaching it "
+            "(cosine table, products, compensated sums, the tap's scale; taps stored exactly "
+            "as digits) plus 2^-100 per tap for flushed subnormals, half a float16 ulp on the "
+            "write (kernels/filtered_noise.py)",
+        ),
+        suite=filtered_noise_suite.cases,
+        programs={
+            "filtered_noise_ir": filtered_noise.BODY_IR,
+            "filtered_noise_audio": filtered_noise.BODY_AUDIO,
+        },
+        constants={
+            "NOISE_MIN_BANDS": filtered_noise.MIN_BANDS,
+            "NOISE_MAX_BANDS": filtered_noise.MAX_BANDS,
+            "NOISE_MAX_INDEX": filtered_noise.MAX_INDEX,
+            "NOISE_MAX_SEED": filtered_noise.MAX_SEED,
+            "NOISE_EPS_TAP": filtered_noise.EPS_TAP,
+            "NOISE_SUM_ROUNDING": filtered_noise.SUM_ROUNDING,
+        },
+        js_module="kernels/filtered_noise.js",
+        js_exports=("filteredNoise",),
+        bench=Bench(
+            module="test_bench_filtered_noise.py",
+            title="filtered noise",
+            caption="The two-pass kernel's time, its speed-up over the float64 numpy reference "
+            "(direct convolution), and the real-time factor (seconds of audio per second of "
+            "compute).",
+            keys=("shape", "storage"),
+            figures=(
+                Figure("×numpy", "numpy", "ddspgl", "{:.1f}× faster"),
+                Figure("real-time factor", "ddspgl.audio_seconds", "ddspgl", "{:.0f}"),
+            ),
+        ),
     ),
 )
 

@@ -2,18 +2,19 @@
 
 Data only, and JSON-able (``json.dumps(CASES)`` is strict JSON), so that every runner
 reads the same cases: ``tests/test_bad_inputs.py`` runs them through the Python API
-(``ddspgl.cumsum``, ``ddspgl.harmonic_synth``), and a runner for the TF.js bundle runs
-them through ``wrappedCumsum`` and ``harmonicSynth`` in the browser.
+(``ddspgl.cumsum``, ``ddspgl.harmonic_synth``, ``ddspgl.filtered_noise``), and a runner
+for the TF.js bundle runs them through ``wrappedCumsum``, ``harmonicSynth`` and
+``filteredNoise`` in the browser.
 
 Each case is a dict:
 
 ``id``
     a unique readable name.
 ``op``
-    ``"cumsum"`` or ``"harmonic_synth"``.
+    ``"cumsum"``, ``"harmonic_synth"`` or ``"filtered_noise"``.
 ``args``
     positional arguments: for cumsum ``[x]``, for harmonic_synth ``[f0_hz, amplitude,
-    harmonic_distribution]``.
+    harmonic_distribution]``, for filtered_noise ``[magnitudes]``.
 ``kwargs``
     keyword arguments by their Python names (snake_case: ``period``, ``storage``,
     ``sample_rate``, ``n_samples``, ``initial_phase`` ...). A JS runner maps them to the
@@ -86,6 +87,16 @@ def _cumsum(
     id_: str, x: Any, kwargs: dict[str, Any], arg: str, *match: str, skip=None, storages=None
 ):
     return _case("cumsum", id_, [x], kwargs, arg, match, skip or {}, storages)
+
+
+# Magnitudes that pass every check: 10 frames, 65 bands (128 taps), hop 64.
+MAGS = _fill(0.1, 1, 10, 65)
+NOISE = {"n_samples": 640}
+
+
+def _noise(id_: str, change: dict[str, Any], arg: str, *match: str, skip=None, storages=None):
+    args = [change.pop("magnitudes", MAGS)]
+    return _case("filtered_noise", id_, args, NOISE | change, arg, match, skip or {}, storages)
 
 
 def _synth(id_: str, change: dict[str, Any], arg: str, *match: str, skip=None, storages=None):
@@ -303,4 +314,42 @@ CASES: list[dict[str, Any]] = [
         "storage-float64", {"storage": "float64"}, "storage", "float16", skip={"bundle": NO_STORAGE}
     ),
     _synth("ctx-string", {"ctx": "egl"}, "ctx", "Context", skip={"bundle": NO_CTX}),
+    # -- filtered_noise: values ---------------------------------------------------------------
+    _noise("magnitudes-nan", {"magnitudes": _fill("NaN", 1, 10, 65)}, "magnitudes", "NaN"),
+    _noise("magnitudes-inf", {"magnitudes": _fill("-Infinity", 1, 10, 65)}, "magnitudes", "Inf"),
+    _noise(
+        "magnitudes-beyond-float32",
+        {"magnitudes": {"values": [[[1e39, 0.0, 0.0]]], "dtype": "float64"}, "n_samples": 64},
+        "magnitudes",
+        "float32",
+    ),
+    # -- filtered_noise: storage limits ------------------------------------------------------
+    _noise(
+        "output-beyond-float16",
+        {"magnitudes": _fill(2000.0, 1, 10, 65)},
+        "magnitudes",
+        "65504",
+        "float16",
+        storages=F16,
+    ),
+    _noise(
+        "sum-beyond-float32",
+        {"magnitudes": _fill(3e36, 1, 10, 65), "storage": "float32"},
+        "magnitudes",
+        "float32's range",
+    ),
+    # -- filtered_noise: the other arguments -------------------------------------------------
+    _noise("bands-2", {"magnitudes": _fill(0.1, 1, 10, 2)}, "magnitudes", "3 ... 1025"),
+    _noise("n-samples-below-frames", {"n_samples": 9}, "n_samples", "fewer than the 10 frames"),
+    _noise("n-samples-unsplittable", {"n_samples": 81}, "n_samples", "split into 10 frames"),
+    _noise("n-samples-fractional", {"n_samples": 640.5}, "n_samples", "integer"),
+    _noise("window-size-2", {"window_size": 2}, "window_size", ">= 3"),
+    _noise("seed-negative", {"seed": -1}, "seed", "[0, 2^32 - 1]"),
+    _noise("seed-2-pow-32", {"seed": 2**32}, "seed", "[0, 2^32 - 1]"),
+    _noise("sample-offset-negative", {"sample_offset": -1}, "sample_offset", ">= 0"),
+    _noise("sample-offset-2-pow-31", {"sample_offset": 2**31}, "sample_offset", "2^31"),
+    _noise(
+        "storage-float64", {"storage": "float64"}, "storage", "float16", skip={"bundle": NO_STORAGE}
+    ),
+    _noise("ctx-string", {"ctx": "egl"}, "ctx", "Context", skip={"bundle": NO_CTX}),
 ]

@@ -15,7 +15,11 @@ import ddspgl
 from ddspgl.kernels import _inputs, cumsum, harmonic
 
 SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-OPS = {"cumsum": ddspgl.cumsum, "harmonic_synth": ddspgl.harmonic_synth}
+OPS = {
+    "cumsum": ddspgl.cumsum,
+    "harmonic_synth": ddspgl.harmonic_synth,
+    "filtered_noise": ddspgl.filtered_noise,
+}
 
 
 def decode(value: Any) -> Any:

@@ -8,10 +8,11 @@ throw an Error whose message names the same argument (the bundle's camelCase nam
 after the op's name, as a Python message starts with it) and contains every ``match``,
 and leave tf.memory()'s tensors, data buffers and GPU bytes as they were. Cases with a
 period run through ``ddspgl.wrappedCumsum``; those without, through ``tf.cumsum`` patched
-by ``ddspgl.patchCumsum`` (the bundle's plain cumsum). The cases float32 refuses run on the
-JS fallback too (the cpu backend, where the plain ones call the WrappedCumsum kernel, as
-the gradient does: patchCumsum patches the GPU backends only). Cases for Python only are
-reported skipped, with the table's reason.
+by ``ddspgl.patchCumsum`` (the bundle's plain cumsum); harmonic_synth and filtered_noise
+cases through ``ddspgl.harmonicSynth`` and ``ddspgl.filteredNoise``. The cases float32
+refuses run on the JS fallback too (the cpu backend, where the plain ones call the
+WrappedCumsum kernel, as the gradient does: patchCumsum patches the GPU backends only).
+Cases for Python only are reported skipped, with the table's reason.
 
 Values that only the GPU holds (the output of another GPU op) are not read back to be
 checked: the kernels write NaN over the rows they spoil (js/src/gpu_checks.js). Those
@@ -48,6 +49,8 @@ JS_NAMES = {
     "sample_rate": "sampleRate",
     "n_samples": "nSamples",
     "add_endpoint": "addEndpoint",
+    "window_size": "windowSize",
+    "sample_offset": "sampleOffset",
 }
 
 # Decodes a table value (see tests/bad_inputs.py) into the JS value a user would pass, calls
@@ -82,6 +85,8 @@ RUN_CASE = """async ([c, names, backend]) => {
     let y;
     if (c.op === 'harmonic_synth') {
       y = ddspgl.harmonicSynth(args[0], args[1], args[2], options);
+    } else if (c.op === 'filtered_noise') {
+      y = ddspgl.filteredNoise(args[0], options);
     } else if (options.period !== undefined) {
       y = ddspgl.wrappedCumsum(args[0], options);
     } else if (backend !== 'webgl') {
