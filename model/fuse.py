@@ -2,7 +2,8 @@
 phase cumsum one WrappedCumsum node.
 
 The harmonic synthesis is found and proved by :mod:`.fuse_harmonic` (first, so that an
-angular cumsum inside it goes with it); the cumsum patterns follow.
+angular cumsum inside it goes with it), the filtered noise by :mod:`.fuse_noise`; the
+cumsum patterns follow.
 
 Why
     A converted DDSP graph computes phase as ``FloorMod(Cumsum(x), P)``: TF.js's cumsum
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import fuse_harmonic
+from . import fuse_harmonic, fuse_noise
 from .graph import (
     Model,
     Weight,
@@ -80,6 +81,7 @@ class Match:
     period: float | None  # WrappedCumsum's; None for a synthesizer
     detail: str
     removed: list[str] = field(default_factory=list)
+    shape: dict = field(default_factory=dict)  # a synthesizer's sample rate, samples, hop
 
     def __str__(self) -> str:
         return f"fused {self.pattern} at {self.node}: {self.detail}"
@@ -406,7 +408,7 @@ def fuse(model: Model) -> tuple[Model, list[Match | Miss]]:
     report: list[Match | Miss] = []
     replace: dict[str, list[dict]] = {}
     claimed: set[str] = set()
-    for finder in (fuse_harmonic.harmonic, _angular, _plain):
+    for finder in (fuse_harmonic.harmonic, fuse_noise.filtered_noise, _angular, _plain):
         for node in list(out.nodes):
             name = node["name"]
             if name in claimed:

@@ -287,4 +287,5 @@ def harmonic(g: _Graph, out: str):
         f"HarmonicSynth(sample_rate={sr:g}, n_samples={n}, K={k}, hop={hop}) replaces "
         f"{len(interior)} nodes ({phase} phase; probe max |difference| {dev.max():.2g})"
     )
-    return Match(input_node(out), PATTERN, None, detail, removed=interior), nodes
+    shape = {"sample_rate": sr, "n_samples": n, "hop": hop, "harmonics": k}
+    return Match(input_node(out), PATTERN, None, detail, removed=interior, shape=shape), nodes

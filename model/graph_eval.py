@@ -10,10 +10,11 @@ Why
 
 What
     :func:`evaluate` computes node `target` from `feeds` (node -> array) and the graph's
-    constants, with numpy in float64 (integers and bools as they are), for the ops below
-    with TensorFlow's semantics. A node that is neither fed, a readable constant, nor one
-    of these ops raises :class:`Unsupported` naming it: the subgraph reads something
-    outside what the caller fed, or an op the probe does not model. ``visited`` lists the
+    constants, with numpy in float64 (integers and bools as they are; RFFT and IRFFT in
+    complex128), for the ops below with TensorFlow's semantics. A node that is neither
+    fed, a readable constant, nor one of these ops raises :class:`Unsupported` naming
+    it: the subgraph reads something outside what the caller fed, or an op the probe
+    does not model. ``visited`` lists the
     nodes it computed (the subgraph's interior), ``consts`` the constants it read.
 """
 
@@ -113,6 +114,16 @@ def _squeeze(node: dict, x):
     return np.squeeze(x, axis=tuple(dims) if dims else None)
 
 
+def _gather(node: dict, params, indices, axis):
+    if int(_attr(node, "batch_dims", "i", 0)):
+        raise ValueError("GatherV2 with batch_dims is not modelled")
+    return np.take(params, np.asarray(indices, np.int64), axis=int(np.asarray(axis).reshape(())))
+
+
+def _fft_length(n) -> int:
+    return int(np.asarray(n).reshape(-1)[0])
+
+
 OPS: dict[str, Callable] = {
     "Identity": lambda n, x: x,
     "Cast": lambda n, x: x.astype(np.float64) if x.dtype == bool else x,
@@ -149,6 +160,13 @@ OPS: dict[str, Callable] = {
     "Pad": _pad,
     "PadV2": _pad,
     "ConcatV2": _concat,
+    "GatherV2": _gather,
+    "Shape": lambda n, x: np.array(x.shape, np.int32),
+    "Size": lambda n, x: np.array(x.size, np.int32),
+    "Range": lambda n, a, b, d: np.arange(a, b, d),
+    "Complex": lambda n, re, im: re + 1j * im,
+    "RFFT": lambda n, x, m: np.fft.rfft(x, _fft_length(m), axis=-1),
+    "IRFFT": lambda n, x, m: np.fft.irfft(x, _fft_length(m), axis=-1),
 }
 
 

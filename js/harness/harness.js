@@ -2,6 +2,7 @@
 // page.evaluate. Inputs are fetched as raw float32 bytes from the harness server; results
 // go back as base64 of the Float32Array's bytes.
 import {makeHarmonicHarness} from './harmonic.js';
+import {makeModelHarness} from './models.js';
 import {stockSynth} from './stock_synth.js';
 import {copyWebGPU, initWebGPU} from './webgpu.js';
 
@@ -363,9 +364,14 @@ const harness = (() => {
     return {...trace, seconds, finite, threshold, numTensors: tf.memory().numTensors};
   }
 
+  const models = makeModelHarness({input, b64, setProgramHook: fn => {
+    programHook = fn;
+  }});
+
   const ready = init();
   return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic: synth.harmonic,
           stockHarmonic: synth.stockHarmonic, harmonicMemory: synth.harmonicMemory,
-          harmonicBench: synth.harmonicBench, yin, memoryRun, b64, input, counter};
+          harmonicBench: synth.harmonicBench, yin, memoryRun, runModels: models.runModels, b64,
+          input, counter};
 })();
 window.harness = harness;

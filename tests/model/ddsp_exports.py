@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-LENGTH = 0.5  # seconds exported: 8000 samples at 16 kHz, 24000 at 48 kHz
+# Seconds exported: 8000 samples at 16 kHz, 24000 at 48 kHz; the end-to-end report
+# (`ddspgl models`, README "Bring your ddsp model") exports 4 s, ddsp_export's default.
+LENGTH = float(os.environ.get("DDSPGL_EXPORT_SECONDS", "0.5"))
 TRAIN_SECONDS = 4  # the training example length, from which the exporter reads the hop
 NOISE_BANDS = 65
 

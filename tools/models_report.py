@@ -1,0 +1,287 @@
+"""`ddspgl models`: real ddsp exports in headless Chromium, stock conversion against ddspgl's.
+
+For each SavedModel (a ddsp export, ``AutoencoderInference(...).save_model``):
+
+- **stock**: ``ddspgl convert --no-compress --no-fuse``: the converter with only what
+  TF.js 4.22 needs to run the graph at all (the Roll and layer-norm rewrites), what a
+  ddsp user gets from ``ddsp_export`` plus those two fixes;
+- **ddspgl**: ``ddspgl convert`` (compress, fuse onto ddspgl's kernels);
+- **ddspgl-f16**: the same with ``--quantize-float16`` (its size; its audio is timed too).
+
+All three run in one page per TF.js mode (float32 and float16 textures), interleaved
+(``js/harness/models.js``), on the same f0 and loudness (a glide with vibrato over the
+export's frames) and, where the graph still draws noise with RandomUniform, the same
+uniform draw. Per model and mode: warm median milliseconds per call (the audio read back)
+and of a call for the frame-rate controls alone (the decoder; the synthesizers are the
+difference), peak ``numBytesInGPUAllocated`` above the weights and inputs, the files'
+bytes, and accuracy: the harmonic audio against kernels/harmonic.py's float64 synthesis
+from the page's own controls (read back), the filtered noise against
+kernels/filtered_noise.py's float64 reference of the noise it filtered, as SNR in dB.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..kernels import filtered_noise, harmonic
+from ..model import convert, graph
+from . import browser, figures, reports
+
+REPORT_DIR = Path("reports") / "models"
+VARIANTS = {  # name -> convert() options
+    "stock": {"compress": False, "fuse": False},
+    "ddspgl": {},
+    "ddspgl-f16": {"float16": True},
+}
+DECODER = (
+    "harmonic_controls_amplitudes",
+    "harmonic_controls_harmonic_distribution",
+    "filtered_noise_controls_magnitudes",
+)
+READ = (
+    "audio_synth",  # first: the one a timed call reads back
+    "harmonic_signal",
+    "filtered_noise_signal",
+    "harmonic_controls_f0_hz",
+    *DECODER,
+)
+STORAGES = ("float32", "float16")
+SEED = 7
+
+
+def model_name(saved: Path) -> str:
+    """A ddsp export's name: its folder, or the folder above a folder named saved_model."""
+    saved = Path(saved)
+    return saved.parent.name if saved.name == "saved_model" else saved.name
+
+
+def convert_all(saved: Path, root: Path, log: Callable[[str], None]) -> dict:
+    """Each variant of `saved` converted into root/<variant>: {variant: (folder, Result)}."""
+    out = {}
+    for variant, options in VARIANTS.items():
+        log(f"  convert {variant}")
+        folder = root / variant
+        out[variant] = (folder, convert.convert(saved, folder, **options))
+    return out
+
+
+def _synth_shape(res: convert.Result) -> dict:
+    """The fused harmonic synthesizer's sample rate, samples and hop (from the fuse)."""
+    fused = [m for m in res.matches if getattr(m, "pattern", "") == "harmonic synthesis"]
+    if not fused:
+        raise graph.ModelError(
+            "no harmonic synthesizer was fused: not a ddsp export `ddspgl models` can "
+            "compare (see `ddspgl fuse` for what was left and why)"
+        )
+    return fused[0].shape
+
+
+def feeds(model: graph.Model, shape: dict) -> dict[str, np.ndarray]:
+    """f0 (a 220-440 Hz glide with 1% vibrato at 5 Hz) and loudness (-60 to -10 dB) per
+    frame; the RandomUniform node, where the graph has one, a fixed draw on a 2^-23 grid."""
+    frames = shape["n_samples"] // shape["hop"]
+    seconds = shape["n_samples"] / shape["sample_rate"]
+    t = np.arange(frames) * shape["hop"] / shape["sample_rate"]
+    out = {
+        "f0_hz": (220 * 2 ** (t / seconds) * (1 + 0.01 * np.sin(2 * np.pi * 5 * t))),
+        "loudness_db": -60 + 50 * t / seconds,
+    }
+    rng = np.random.default_rng(SEED)
+    for n in model.nodes:
+        if n["op"] == "RandomUniform":
+            out[n["name"]] = rng.integers(0, 2**23, (1, shape["n_samples"])) / 2**23
+    return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+def _snr(out: np.ndarray, ref: np.ndarray) -> float:
+    noise, signal = float(np.sum((out - ref) ** 2)), float(np.sum(ref**2))
+    if not np.all(np.isfinite(out)):
+        return float("nan")
+    return float("inf") if noise == 0 else 10 * np.log10(signal / noise)
+
+
+def accuracy(outputs: dict[str, np.ndarray], model: graph.Model, fed: dict, shape) -> dict:
+    """SNR (dB) of the harmonic and noise audio against float64 from the page's controls."""
+    f0 = outputs["harmonic_controls_f0_hz"][..., 0]
+    amp = outputs["harmonic_controls_amplitudes"][..., 0]
+    dist = outputs["harmonic_controls_harmonic_distribution"]
+    ref, _ = harmonic.reference(
+        f0, amp, dist, sample_rate=shape["sample_rate"], n_samples=shape["n_samples"],
+        normalize=False,
+    )  # fmt: skip
+    mags = outputs["filtered_noise_controls_magnitudes"]
+    draws = [fed[n["name"]] for n in model.nodes if n["op"] == "RandomUniform"]
+    if draws:
+        noise = 2 * draws[0].astype(np.float64) - 1
+    else:
+        (node,) = [n for n in model.nodes if n["op"] == "FilteredNoise"]
+        seed = int(node["attr"].get("seed", {}).get("i", 0))
+        noise = filtered_noise.noise(mags.shape[0], shape["n_samples"], seed)
+    noise_ref = filtered_noise.reference(mags, noise)
+    return {
+        "harmonic_snr_db": _snr(outputs["harmonic_signal"], ref),
+        "noise_snr_db": _snr(outputs["filtered_noise_signal"], noise_ref),
+    }
+
+
+def run(saved_models: list[Path], *, angle="swiftshader", reps=5, log=print) -> dict:
+    """The report's rows: every model, variant and mode."""
+    rows, info = [], {}
+    with tempfile.TemporaryDirectory(prefix="ddspgl-models-") as tmp:
+        root = Path(tmp)
+        plans = {}
+        for saved in saved_models:
+            name = model_name(saved)
+            log(f"{name}: converting")
+            plans[name] = convert_all(Path(saved), root / name, log)
+        with browser.BrowserHost(STORAGES, extra=root, angle=angle) as host:
+            info = host.info()
+            for name, variants in plans.items():
+                shape = _synth_shape(variants["ddspgl"][1])
+                loaded = {v: graph.load(folder) for v, (folder, _) in variants.items()}
+                fed = {v: feeds(m, shape) for v, m in loaded.items()}
+                for storage in STORAGES:
+                    log(f"{name}: {storage} textures, {reps} calls per variant")
+                    spec = {
+                        "models": [
+                            {
+                                "name": v,
+                                "url": f"/extra/{name}/{v}/model.json",
+                                "feeds": {
+                                    k: {"key": host.put(a), "shape": list(a.shape)}
+                                    for k, a in fed[v].items()
+                                },
+                            }
+                            for v in VARIANTS
+                        ],  # fmt: skip
+                        "outputs": list(READ),
+                        "decoder": list(DECODER),
+                        "reps": reps,
+                    }
+                    page = host.page(storage)
+                    for res in page.evaluate("spec => harness.runModels(spec)", spec):
+                        v = res["name"]
+                        rows.append(
+                            _row(name, v, storage, res, loaded[v], fed[v], shape,
+                                 variants[v][0])
+                        )  # fmt: skip
+    return {"info": info, "angle": angle, "reps": reps, "rows": rows}
+
+
+def _row(name, variant, storage, res, model, fed, shape, folder) -> dict:
+    frames = shape["n_samples"] // shape["hop"]
+    n = shape["n_samples"]
+    shapes = {
+        "audio_synth": (1, n),
+        "harmonic_signal": (1, n),
+        "filtered_noise_signal": (1, n),
+        "harmonic_controls_f0_hz": (1, frames, 1),
+        "harmonic_controls_amplitudes": (1, frames, 1),
+    }
+    outs = {}
+    for k, b64 in res["outputs"].items():
+        flat = browser.decode(b64, [-1])
+        outs[k] = flat.reshape(shapes.get(k, (1, frames, -1)))
+    full, dec = statistics.median(res["full"]), statistics.median(res["decoder"])
+    return {
+        "model": name,
+        "variant": variant,
+        "storage": storage,
+        "n_samples": n,
+        "sample_rate": shape["sample_rate"],
+        "call_ms": full,
+        "decoder_ms": dec,
+        "synth_ms": full - dec,
+        "calls_ms": res["full"],
+        "decoder_calls_ms": res["decoder"],
+        "peak_bytes": res["peakBytes"],
+        "base_bytes": res["baseBytes"],
+        "files": graph.sizes(folder),
+        **accuracy(outs, model, fed, shape),
+    }
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _get(rows, model, variant, storage) -> dict | None:
+    for r in rows:
+        if (r["model"], r["variant"], r["storage"]) == (model, variant, storage):
+            return r
+    return None
+
+
+def _db(x: float) -> str:
+    return "NaN" if x != x else ("exact" if x == float("inf") else f"{x:.1f}")
+
+
+def markdown(report: dict) -> str:
+    rows = report["rows"]
+    info = report["info"]
+    lines = [
+        "# Real ddsp models in TF.js: the stock conversion against ddspgl's",
+        "",
+        f"`ddspgl models` in headless Chromium ({report['angle']}), {info.get('backend', '')}. "
+        f"Median of {report['reps']} warm calls per variant, the variants of a model "
+        "interleaved in one page per TF.js mode. *call*: one `executeAsync` for "
+        "`audio_synth`, read back; *decoder*: a call for the frame-rate controls alone; "
+        "*synth*: the difference. *peak*: the most `numBytesInGPUAllocated` above the "
+        "weights and inputs during one call. SNR: the harmonic and noise audio against "
+        "float64 synthesis (kernels/harmonic.py, kernels/filtered_noise.py) from the "
+        "controls the page itself computed; NaN where the audio is not finite.",
+        "",
+        "| model | mode | variant | call ms | decoder ms | synth ms | ×stock call | "
+        "×stock synth | peak MiB | peak / stock | files KB | harmonic SNR dB | noise SNR dB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    for model in models:
+        for storage in STORAGES:
+            stock = _get(rows, model, "stock", storage)
+            for variant in VARIANTS:
+                r = _get(rows, model, variant, storage)
+                if r is None:
+                    continue
+                speed = stock["call_ms"] / r["call_ms"]
+                synth = stock["synth_ms"] / max(r["synth_ms"], 1e-3)
+                mem = r["peak_bytes"] / stock["peak_bytes"] if stock["peak_bytes"] else 0
+                lines.append(
+                    f"| {model} | {storage} | {variant} | {r['call_ms']:.0f} | "
+                    f"{r['decoder_ms']:.0f} | {r['synth_ms']:.0f} | {speed:.1f} | "
+                    f"{synth:.1f} | {r['peak_bytes'] / 2**20:.1f} | {mem:.3f} | "
+                    f"{r['files']['total'] / 1000:.0f} | {_db(r['harmonic_snr_db'])} | "
+                    f"{_db(r['noise_snr_db'])} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def draw(report: dict, path: Path) -> None:
+    """Milliseconds per call, split into decoder and synthesizers, per model and mode."""
+    import matplotlib.pyplot as plt
+
+    rows = report["rows"]
+    groups = [(r["model"], r["storage"]) for r in rows if r["variant"] == "stock"]
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups), 4), squeeze=False)
+    c = figures.colors()
+    for ax, (model, storage) in zip(axes[0], groups, strict=True):
+        names = [v for v in VARIANTS if _get(rows, model, v, storage)]
+        dec = [_get(rows, model, v, storage)["decoder_ms"] for v in names]
+        syn = [max(_get(rows, model, v, storage)["synth_ms"], 0.0) for v in names]
+        ax.bar(names, dec, color=c[0], label="decoder")
+        ax.bar(names, syn, bottom=dec, color=c[1], label="synthesizers")
+        ax.set_yscale("log")
+        ax.set_title(f"{model}\n{storage} textures", fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0][0].set_ylabel("ms per call (log)")
+    axes[0][0].legend(fontsize=8)
+    figures.save(fig, path)
+
+
+def write(report: dict, folder: Path = REPORT_DIR) -> list[Path]:
+    slug = reports.renderer_slug(report["info"]["renderer"], browser=True)
+    return reports.write(folder, slug, report, markdown(report), lambda p: draw(report, p))
