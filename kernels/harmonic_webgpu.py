@@ -15,12 +15,16 @@ modulo one cycle ``p = sample_rate * hop * 2^shift`` (glsl/wgsl/lib/residue.wgsl
    ``ceil(frames / SCAN_WORKGROUP)`` frames, the workgroup scans the sums in workgroup
    memory, three barriers), the row's total, the row's flag, and the initial phases as
    residues, int32 [batch, frames + 2 + K, 2];
-3. ``harmonic_audio``, one invocation per sample looping over the harmonics
-   (``harmonic_synth.frag``'s arithmetic);
-4. ``harmonic_final_phase`` (only with return_final_phase), one invocation per
+3. ``harmonic_amplitudes``, one invocation per frame and four harmonics: gain * dist[k]
+   below the frame's cut, [batch, frames, 4 ceil(K / 4)], which the audio pass reads as
+   vectors (on SwiftShader the loads and selects of the distribution in the audio pass
+   took half its time);
+4. ``harmonic_audio``, one invocation per sample looping over the harmonics
+   (``harmonic_synth.frag``'s arithmetic, the sine by :data:`SIN_TWO_PI`);
+5. ``harmonic_final_phase`` (only with return_final_phase), one invocation per
    (row, harmonic): k * total + initial phase, in radians.
 
-Three dispatches, four with the final phases; no readback. Each intermediate is released
+Four dispatches, five with the final phases; no readback. Each intermediate is released
 after the last dispatch that reads it.
 
 Where the webgl kernel works on the host, the WGSL works on the GPU, exactly:
@@ -41,7 +45,10 @@ Where the webgl kernel works on the host, the WGSL works on the GPU, exactly:
   are NaN (the webgl kernel reduces the controls with TF.js's Min and Max for this).
 
 Gains are float32 as computed (the webgl kernel splits them for float16 textures, within
-2^-22): the amplitude term of the error analysis (2^-20) holds as it is.
+2^-22): the amplitude term of the error analysis (2^-20) holds as it is. The sine takes
+the centred phase in periods as it is, sin(2 pi x) by the polynomial :data:`SIN_TWO_PI`
+(within 2^-22.5, under SIN_ERROR; no multiplication by 2 pi, so term 2 loses a rounding):
+``EPS_SAMPLE`` bounds this kernel too.
 """
 
 from __future__ import annotations
@@ -56,8 +63,10 @@ INV_TWO_PI_BITS = 224  # bits of 1/(2 pi) the reduction reads: exponents up to 2
 
 WGSL_FRAMES = "wgsl/kernels/harmonic_frames.wgsl"
 WGSL_SCAN = "wgsl/kernels/harmonic_scan.wgsl"
+WGSL_AMPLITUDES = "wgsl/kernels/harmonic_amplitudes.wgsl"
 WGSL_AUDIO = "wgsl/kernels/harmonic_audio.wgsl"
 WGSL_FINAL_PHASE = "wgsl/kernels/harmonic_final_phase.wgsl"
+WGSL_SIN = "wgsl/lib/sin_two_pi.wgsl"  # sin(2 pi x) in periods, SIN_TWO_PI's polynomial
 
 
 def pi_fraction(bits: int) -> Fraction:
@@ -109,6 +118,20 @@ def two_pi_split() -> tuple[float, float, float]:
     c32 = np.float32(float(two_pi / (1 << 32)))
     return float(hi), float(lo), float(c32)
 
+
+# sin(2 pi x) on [-1/4, 1/4] as x P(x^2) (glsl/wgsl/lib/sin_two_pi.wgsl), coefficients of
+# x, x^3, ..., x^9: fitted to sin(2 pi x) on 6000 Chebyshev nodes of [0, 1/4] by Lawson's
+# iteratively reweighted least squares (towards minimax), rounded to float32 one at a time
+# from x on, the rest refitted to what the rounded ones leave. Evaluated in float32 in the
+# shader's Horner order it is within 2^-22.5 of sin(2 pi x) (tests/test_sin_two_pi.py):
+# under harmonic.SIN_ERROR, the error analysis' term 3.
+SIN_TWO_PI = (
+    6.283185005187988,
+    -41.341617584228516,
+    81.59864807128906,
+    -76.49602508544922,
+    39.13364028930664,
+)
 
 INV_TWO_PI_WORDS = inv_two_pi_words()
 TWO_PI_SPLIT = two_pi_split()

@@ -232,6 +232,7 @@ KERNELS: tuple[Kernel, ...] = (
         wgsl={
             "harmonic_frames": harmonic_webgpu.WGSL_FRAMES,
             "harmonic_scan": harmonic_webgpu.WGSL_SCAN,
+            "harmonic_amplitudes": harmonic_webgpu.WGSL_AMPLITUDES,
             "harmonic_audio": harmonic_webgpu.WGSL_AUDIO,
             "harmonic_final_phase": harmonic_webgpu.WGSL_FINAL_PHASE,
         },

@@ -17,9 +17,11 @@ function dispatchOf(groups) {
 // `variableNames` in `groups` workgroups of `workgroupSize` invocations. `constants`
 // (name -> WGSL literal) are declared before the body, `extra` (WGSL: accessors the body
 // names) after them; `uniforms` is the body's uniform fields (WGSL struct members), after
-// TF.js's own (shapes and strides of every input and of the output).
+// TF.js's own (shapes and strides of every input and of the output); `variableComponents`
+// (one per input, 1 or 4) declares an input as array<vec4<f32>> where 4.
 export function makeWGSLProgram(body, variableNames, outputShape,
-                                {constants, groups, workgroupSize, uniforms, extra = ''}) {
+                                {constants, groups, workgroupSize, uniforms, extra = '',
+                                 variableComponents = null}) {
   if (!(body in WGSL)) throw new Error(`ddspgl: no WGSL program ${body}`);
   const declarations = Object.entries(constants).map(([k, v]) => `const ${k} = ${v};`);
   const code = [...declarations, extra, WGSL[body]].join('\n');
@@ -33,6 +35,7 @@ export function makeWGSLProgram(body, variableNames, outputShape,
     uniforms,
     getUserCode: () => code,
   };
+  if (variableComponents !== null) program.variableComponents = variableComponents;
   Object.defineProperty(program, 'ddspglBody', {value: body});  // for _onPass
   return program;
 }

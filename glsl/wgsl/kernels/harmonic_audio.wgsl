@@ -9,21 +9,32 @@
 //     plus the in-frame closed form (harmonic_in_frame) is the fundamental's phase R1 as
 //     a residue; harmonic k's is k R1 (+ its initial phase) by one res_add per harmonic.
 //     Only its conversion to a float in [-0.5, 0.5] periods rounds (< 2^-23 periods),
-//     then sin(2 pi x) (accurate_sin_cos.wgsl).
+//     then sin(2 pi x) (sin_two_pi.wgsl).
 //
 //     Amplitude: DDSP's 'window' upsampling is a raised-cosine crossfade between the
-//     gains of frame i and i + 1 (weight w = (1 - cos(pi r / hop)) / 2 on frame i + 1).
-//     Harmonic k is silenced where k f(n) >= nyquist, f(n) the linearly interpolated f0:
-//     the loop stops at the first such k (k f(n) grows with k), and in frame i where
-//     k >= cut. The sum over harmonics is compensated (Kahan, four lanes). A sample of a
+//     amplitudes of frame i and i + 1 (harmonic_amplitudes, read four at a time; weight
+//     w = (1 - cos(pi r / hop)) / 2 on frame i + 1). Harmonic k is silenced where
+//     k f(n) >= nyquist, f(n) the linearly interpolated f0: the loop stops at the first
+//     such k (k f(n) grows with k); the frame amplitudes are 0 above a frame's cut. The sum over harmonics is compensated (Kahan, four lanes). A sample of a
 //     flagged row (harmonic_layout.wgsl) is NaN.
 // options: INITIAL (the host's constant: add the initial phases)
 #include "../lib/harmonic_phase.wgsl"
 #include "../lib/harmonic_layout.wgsl"
 #include "../lib/accurate_sin_cos.wgsl"
+#include "../lib/sin_two_pi.wgsl"
 
-const HARMONIC_TWO_PI = 6.283185307179586f;
 const HARMONIC_PI = 3.141592653589793f;
+
+// Harmonic k's phase in [-0.5, 0.5] periods from its residue k R1, plus its initial
+// phase with INITIAL (phases from init_base on, harmonic_layout.wgsl).
+fn harmonic_lane_phase(rk: vec2<u32>, k: i32, init_base: i32, p: vec2<u32>) -> f32 {
+  var rh = rk;
+  if (INITIAL && k <= uniforms.harmonics) {
+    rh = res_add(rh, vec2<u32>(bitcast<u32>(phase_words[init_base + 2 * k]),
+                               bitcast<u32>(phase_words[init_base + 2 * k + 1])), p);
+  }
+  return res_to_centered(rh, p, uniforms.invModulus);
+}
 
 fn main(index: i32) {
   let n = uniforms.nSamples;
@@ -46,46 +57,35 @@ fn main(index: i32) {
   let r1 = res_add(start, harmonic_in_frame(res_from_float(a, p, uniforms.shift),
                                             res_from_float(b, p, uniforms.shift), r, hop, p), p);
 
-  let base0 = harmonic_frame_base(row, frame);
-  let base1 = harmonic_frame_base(row, next);
-  let gain0 = bitcast<f32>(frame_data[base0 + 2]);
-  let gain1 = bitcast<f32>(frame_data[base1 + 2]);
-  let cut0 = frame_data[base0 + 3];
-  let cut1 = frame_data[base1 + 3];
   let w = 0.5f - 0.5f * accurate_sin_cos(HARMONIC_PI * f32(r) / f32(hop)).y;
   let fh = a * f32(hop - r) + b * f32(r);         // hop * f(n)
   let limit = f32(hop) * uniforms.nyquist;
 
   let k_count = uniforms.harmonics;
-  let dist0 = (row * uniforms.frames + frame) * k_count;
-  let dist1 = (row * uniforms.frames + next) * k_count;
+  let k_groups = (k_count + 3) / 4;
+  let amps0 = (row * uniforms.frames + frame) * k_groups;
+  let amps1 = (row * uniforms.frames + next) * k_groups;
   let init_base = phases + 2 * (uniforms.frames + 1);
   var sum = vec4<f32>(0.0f);
   var comp = vec4<f32>(0.0f);
   var rk = vec2<u32>(0u, 0u);
-  let k_groups = (k_count + 3) / 4;
   for (var j = 0; j < k_groups; j++) {
-    var x = vec4<f32>(0.0f);
-    var on = vec4<f32>(0.0f);
-    var amp0 = vec4<f32>(0.0f);
-    var amp1 = vec4<f32>(0.0f);
-    for (var l = 0; l < 4; l++) {
-      let k = 4 * j + l + 1;
-      rk = res_add(rk, r1, p);
-      var rh = rk;
-      if (INITIAL && k <= k_count) {
-        rh = res_add(rh, vec2<u32>(bitcast<u32>(phase_words[init_base + 2 * k]),
-                                   bitcast<u32>(phase_words[init_base + 2 * k + 1])), p);
-      }
-      let keep = k <= k_count && f32(k) * fh < limit;
-      x[l] = res_to_centered(rh, p, uniforms.invModulus);
-      on[l] = select(0.0f, 1.0f, keep);
-      if (k <= k_count) {
-        amp0[l] = select(0.0f, gain0 * dist[dist0 + k - 1], k < cut0);
-        amp1[l] = select(0.0f, gain1 * dist[dist1 + k - 1], k < cut1);
-      }
-    }
-    let term = on * (amp0 + (amp1 - amp0) * w) * accurate_sin4(HARMONIC_TWO_PI * x);
+    // Four harmonics k ... k + 3 in straight-line code: no vector indexed by a loop counter,
+    // which software renderers keep in memory.
+    let k = 4 * j + 1;
+    let rk1 = res_add(rk, r1, p);
+    let rk2 = res_add(rk1, r1, p);
+    let rk3 = res_add(rk2, r1, p);
+    rk = res_add(rk3, r1, p);
+    let x = vec4<f32>(harmonic_lane_phase(rk1, k, init_base, p),
+                      harmonic_lane_phase(rk2, k + 1, init_base, p),
+                      harmonic_lane_phase(rk3, k + 2, init_base, p),
+                      harmonic_lane_phase(rk, k + 3, init_base, p));
+    let kv = vec4<f32>(f32(k), f32(k + 1), f32(k + 2), f32(k + 3));
+    let on = select(vec4<f32>(0.0f), vec4<f32>(1.0f), kv * fh < vec4<f32>(limit));
+    let amp0 = amps[amps0 + j];                   // 0 past K: those lanes add nothing
+    let amp1 = amps[amps1 + j];
+    let term = on * (amp0 + (amp1 - amp0) * w) * sin_two_pi4(x);
     let y = term - comp;                          // Kahan, lane-wise
     let t = sum + y;
     comp = (t - sum) - y;

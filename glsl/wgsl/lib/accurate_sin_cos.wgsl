@@ -6,7 +6,7 @@
 //     reduction by pi/2 (the first constant has 8 significant bits: q * C1 and
 //     x - q * C1 are exact for |q| <= 2), then Cephes' sinf/cosf minimax polynomials
 //     on [-pi/4, pi/4] (about 1 ulp).
-// use: accurate_sin_cos(x: f32) -> vec2<f32> (sin x, cos x); accurate_sin4(x: vec4<f32>)
+// use: accurate_sin_cos(x: f32) -> vec2<f32> (sin x, cos x)
 
 const ACCURATE_PIO2_1 = 1.5703125f;               // 201 / 128
 const ACCURATE_PIO2_2 = 4.838267923332751e-4f;    // float32(pi/2 - PIO2_1)
@@ -37,9 +37,4 @@ fn accurate_sin_cos(x: f32) -> vec2<f32> {
     return vec2<f32>(-sc.y, sc.x);
   }
   return sc;
-}
-
-fn accurate_sin4(x: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(accurate_sin_cos(x.x).x, accurate_sin_cos(x.y).x,
-                   accurate_sin_cos(x.z).x, accurate_sin_cos(x.w).x);
 }

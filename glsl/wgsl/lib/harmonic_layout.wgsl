@@ -11,7 +11,9 @@
 //     - phases, int32 [batch, F + 2 + K, 2] (harmonic_scan): per row the exclusive prefix
 //       sums of the increments, entry j for frame j and entry F for all F; entry F + 1
 //       the row's flag (1 where a control or an initial phase of the row is bad); entry
-//       F + 1 + k the initial phase of harmonic k as a residue (0 without them).
+//       F + 1 + k the initial phase of harmonic k as a residue (0 without them);
+//     - amplitudes, float32 [batch, F, 4 ceil(K / 4)] (harmonic_amplitudes): per frame
+//       harmonic k's amplitude at k - 1, 0 above the frame's cut and past K.
 
 const HARMONIC_BAD_GAIN = 0x7fc00000u;            // a quiet NaN: the gain of a bad frame
 

@@ -1,6 +1,7 @@
 // HarmonicSynth on webgpu: DDSP's harmonic synthesizer in WGSL compute shaders
 // (kernels/harmonic_webgpu.py): per-frame increments and gains, their exclusive scan in
-// workgroup memory, the fused audio-rate pass, and the final phases where asked. No
+// workgroup memory, per-frame amplitudes, the fused audio-rate pass, and the final phases
+// where asked. No
 // readback: initial and final phases are converted on the GPU, exactly, and values only
 // the GPU holds are checked there (a bad one makes its batch row NaN).
 
@@ -77,9 +78,10 @@ function harmonicWebGPU({inputs, backend, attrs}) {
   const {batch: b, frames, k, n} = a;
   const values = uniformData(a);
   const FRAME = HARMONIC_WGSL_FRAME_WORKGROUP;
-  const program = (body, names, shape, groups, workgroupSize, constants, extra = '') =>
-    makeWGSLProgram(body, names, shape, {constants, groups, workgroupSize, extra,
-                                         uniforms: UNIFORMS});
+  const program = (body, names, shape, groups, workgroupSize, constants, more = {}) =>
+    makeWGSLProgram(body, names, shape, {constants, groups, workgroupSize, uniforms: UNIFORMS,
+                                         ...more});
+  const k4 = Math.ceil(k / 4);
   const passes = new WGSLPasses(backend);
   try {
     const frameData = passes.run(
@@ -90,13 +92,20 @@ function harmonicWebGPU({inputs, backend, attrs}) {
         program('harmonic_scan', ['frame_data'].concat(initial ? ['phase0'] : []),
                 [b, frames + 2 + k, 2], b, HARMONIC_WGSL_SCAN_WORKGROUP,
                 {WG: `${HARMONIC_WGSL_SCAN_WORKGROUP}u`, INITIAL: wgslBool(initial)},
-                'fn phase0_at(i: i32) -> f32 { return ' + (initial ? 'phase0[i]; }' : '0.0; }')),
+                {extra: 'fn phase0_at(i: i32) -> f32 { return ' +
+                        (initial ? 'phase0[i]; }' : '0.0; }')}),
         [frameData].concat(initial ? [initialPhase] : []), 'int32', values);
-    const audio = passes.run(
-        program('harmonic_audio', ['f0', 'frame_data', 'phase_words', 'dist'], [b, n],
-                Math.ceil(b * n / FRAME), FRAME, {INITIAL: wgslBool(initial)}),
-        [f0, frameData, phaseWords, dist], 'float32', values);
+    const amps = passes.run(
+        program('harmonic_amplitudes', ['frame_data', 'dist'], [b, frames, 4 * k4],
+                Math.ceil(b * frames * k4 / FRAME), FRAME, {}),
+        [frameData, dist], 'float32', values);
     passes.free(frameData);
+    const audio = passes.run(
+        program('harmonic_audio', ['f0', 'phase_words', 'amps'], [b, n],
+                Math.ceil(b * n / FRAME), FRAME, {INITIAL: wgslBool(initial)},
+                {variableComponents: [1, 1, 4]}),
+        [f0, phaseWords, amps], 'float32', values);
+    passes.free(amps);
     if (!a.returnFinalPhase) return passes.keep(audio);
     const phase = passes.run(
         program('harmonic_final_phase', ['phase_words'], [b, k], Math.ceil(b * k / FRAME),
