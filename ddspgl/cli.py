@@ -137,24 +137,30 @@ def _precision_browser(args) -> int:
 
 
 def _bench_browser(args) -> int:
-    """The cumsum benchmark in headless Chromium, both TF.js modes, as bench JSON."""
+    """The cumsum and harmonic benchmarks in headless Chromium, each TF.js mode of the
+    backend, as bench JSON."""
     import json
 
     from .tools import bench_report, browser
 
-    if args.kernel and set(args.kernel) != {browser.BENCH_KERNEL}:
-        raise ContextError(f"--backend browser: the browser benchmark times {browser.BENCH_KERNEL}")
+    kernels = args.kernel or list(browser.BENCH_KERNELS)
+    if not set(kernels) <= set(browser.BENCH_KERNELS):
+        timed = " and ".join(browser.BENCH_KERNELS)
+        raise ContextError(f"--backend browser: the browser benchmark times {timed}")
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
     out = _writable(Path(args.root) / bench_report.BENCH_DIR)
     with _browser_host(args) as host:
         print(f"benchmarks on {host.renderer} (browser)", file=sys.stderr)
-        rows = browser.benchmark(
-            host,
-            lengths=lengths,
-            reps=reps,
-            progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True),
-        )
+
+        def progress(what: str) -> None:
+            print(f"  {what}", file=sys.stderr, flush=True)
+
+        rows = []
+        if browser.BENCH_KERNEL in kernels:
+            rows += browser.benchmark(host, lengths=lengths, reps=reps, progress=progress)
+        if "harmonic" in kernels:
+            rows += browser.harmonic_benchmark(host, reps=3 if args.quick else 5, progress=progress)
         info = host.info()
         slug = host.renderer
     out.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,8 @@ def browser_json(info: dict, slug: str, rows: list[dict]) -> dict:
         for ms in r["times_ms"]:
             stats.update(ms / 1e3)
         name = f"test_{r['kernel']}[n{r['n']}-{r['impl']}-{r['storage']}]"
+        # The row's own fields (a harmonic row's shape and seconds of audio, say) ride along.
+        fields = {k: v for k, v in r.items() if k not in ("times_ms", "device_ms")}
         benchmarks.append(
             {
                 "group": f"{r['kernel']} n={r['n']} {r['storage']}",
@@ -45,13 +47,7 @@ def browser_json(info: dict, slug: str, rows: list[dict]) -> dict:
                 "fullname": f"browser::{name}",
                 "params": {"n": r["n"], "impl": r["impl"], "storage": r["storage"]},
                 "param": f"n{r['n']}-{r['impl']}-{r['storage']}",
-                "extra_info": {
-                    "kernel": r["kernel"],
-                    "impl": r["impl"],
-                    "n": r["n"],
-                    "storage": r["storage"],
-                    "timing": "wall-readback",
-                },
+                "extra_info": {**fields, "timing": "wall-readback"},
                 "options": {
                     "disable_gc": False,
                     "timer": "performance.now",

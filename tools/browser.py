@@ -19,8 +19,9 @@ Inputs go to the page as raw float32 bytes over HTTP; results come back as base6
 output Float32Array's bytes. ``WEBGL_CPU_FORWARD`` is off so that small ops stay on the
 GPU. A host is also a precision-suite context (``renderer``, ``info()``), see
 :mod:`ddspgl.kernels.cumsum_browser`. :func:`benchmark` times the cumsum against stock
-``tf.cumsum``; :func:`memory_runs` samples ``tf.memory()`` through a DDSP synthesizer
-call, each run in a fresh page.
+``tf.cumsum``, :func:`harmonic_benchmark` the harmonic synthesizer against the stock op
+chain; :func:`memory_runs` samples ``tf.memory()`` through a DDSP synthesizer call, each run
+in a fresh page.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..kernels import cumsum, memory_graphs
+from ..kernels import cumsum, harmonic, memory_graphs
 from . import emit, reports
 
 HARNESS_DIR = emit.js_root() / "harness"
@@ -329,7 +330,8 @@ class BrowserHost:
 
 # -- benchmark ----------------------------------------------------------------------------------
 
-BENCH_KERNEL = cumsum.NAME  # what the browser benchmark times: the wrapped cumsum
+BENCH_KERNEL = cumsum.NAME  # the browser benchmark's lengths are the wrapped cumsum's
+BENCH_KERNELS = (cumsum.NAME, harmonic.NAME)  # what the browser benchmark times
 BENCH_LENGTHS = (16000, 64000, 256000)
 BENCH_INCREMENT = 440.0 / 16000.0  # cycles per sample: a 440 Hz phase at 16 kHz
 
@@ -388,9 +390,69 @@ def benchmark(host: BrowserHost, lengths=BENCH_LENGTHS, reps: int = 15, progress
     return rows
 
 
+# The harmonic benchmark's shape and controls: the GL benchmark's
+# (tests/bench/test_bench_harmonic.py), so that `ddspgl report` puts both in one table.
+HARMONIC_SR, HARMONIC_N, HARMONIC_FRAMES, HARMONIC_K = 16000, 64000, 1000, 100
+HARMONIC_SHAPE = (
+    f"{HARMONIC_SR // 1000} kHz, {HARMONIC_N} samples, {HARMONIC_FRAMES} frames, "
+    f"{HARMONIC_K} harmonics"
+)
+
+
+def harmonic_controls() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f0 a 110 Hz vibrato (+-1 semitone at 5.5 Hz: about 70 of the 100 harmonics below
+    Nyquist, which the fused kernel stops at and the op chain computes anyway), amplitude
+    0.5, a seeded uniform distribution; float32 [1, frames(, K)]."""
+    rng = np.random.default_rng(0)
+    t = np.arange(HARMONIC_FRAMES) / 250
+    f0 = (110 * 2 ** (np.sin(2 * np.pi * 5.5 * t) / 12))[None].astype(np.float32)
+    amp = np.full((1, HARMONIC_FRAMES), 0.5, np.float32)
+    dist = rng.uniform(0, 1, (1, HARMONIC_FRAMES, HARMONIC_K)).astype(np.float32)
+    return f0, amp, dist
+
+
+def harmonic_benchmark(host: BrowserHost, reps: int = 5, progress=None) -> list[dict]:
+    """Per-call ms (with readback) of ddspgl.harmonicSynth and of the same synthesis from
+    stock TF.js ops (js/harness/stock_synth.js, the op chain a converted DDSP graph runs) at
+    DDSP's production shape, in each page of `host`, interleaved call by call on the same
+    controls resident on the GPU (harness.harmonicBench), and 2 more rounds of each for
+    device time (tf.time's kernelMs: timestamp queries on webgpu). Rows as
+    :func:`benchmark`'s, with the shape and the seconds of audio."""
+    f0, amp, dist = harmonic_controls()
+    rows = []
+    for storage, page in host.pages.items():
+        if progress is not None:
+            progress(f"harmonic {HARMONIC_SHAPE} {storage}: ddspgl, stock op chain")
+        spec = {
+            "f0": f0,
+            "amplitude": amp,
+            "dist": dist,
+            "frames": list(f0.shape),
+            "k": HARMONIC_K,
+            "options": {"sampleRate": HARMONIC_SR, "nSamples": HARMONIC_N},
+            "reps": reps,
+            "deviceReps": 2,
+        }
+        for res in page.call("harmonicBench", spec):
+            rows.append(
+                {
+                    "kernel": harmonic.NAME,
+                    "storage": storage,
+                    "n": HARMONIC_N,
+                    "shape": HARMONIC_SHAPE,
+                    "audio_seconds": HARMONIC_N / HARMONIC_SR,
+                    "impl": res["impl"],
+                    "times_ms": res["times"],
+                    **({"device_ms": res["device"]} if res.get("device") else {}),
+                }
+            )
+    return rows
+
+
 def speedups(rows: list[dict], suffix: str = "") -> list[dict]:
     """Median stock time over median ddspgl time, per mode and length; suffix "_packed_x"
     for the runs on x from a packed op."""
+    rows = [r for r in rows if r["kernel"] == BENCH_KERNEL]
     med = {(r["storage"], r["n"], r["impl"]): float(np.median(r["times_ms"])) for r in rows}
     out = []
     for (storage, n, impl), ms in med.items():
@@ -440,8 +502,10 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
                 f"| {r['storage']} | {r['n']} | {r['ddspgl_ms']:.1f} | {empty} | "
                 f"{r['stock_ms']:.1f} | {r['copy_ms']:.1f} | {r['speedup']:.2f}x |"
             )
-    if any("device_ms" in r for r in rows):
-        lines += _device_lines(rows)
+    cumsum_rows = [r for r in rows if r["kernel"] == BENCH_KERNEL]
+    if any("device_ms" in r for r in cumsum_rows):
+        lines += _device_lines(cumsum_rows)
+    lines += _harmonic_lines([r for r in rows if r["kernel"] == harmonic.NAME])
     lines += [
         "",
         "Empty bodies: ddspgl's passes with GLSL bodies that write zeros (the same textures,",
@@ -450,6 +514,35 @@ def bench_markdown(info: dict, rows: list[dict]) -> str:
         "readback.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _harmonic_lines(rows: list[dict]) -> list[str]:
+    """The harmonic synthesizer against the stock op chain, measured in the same page."""
+    if not rows:
+        return []
+    lines = [
+        "",
+        f"## Harmonic synthesis, {HARMONIC_SHAPE}",
+        "",
+        "ddspgl.harmonicSynth against the same synthesis from stock TF.js ops (resizeBilinear, "
+        "cumsum over [1, n, K], sin, weighted sum), interleaved call by call in one page; "
+        "device time from timestamp queries where the backend has them.",
+        "",
+        "| TF.js mode | ddspgl ms | stock op chain ms | stock / ddspgl (wall) | ddspgl device ms "
+        "| stock device ms | stock / ddspgl (device) | real-time factor |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for storage in dict.fromkeys(r["storage"] for r in rows):
+        by = {r["impl"]: r for r in rows if r["storage"] == storage}
+        wall = {i: float(np.median(by[i]["times_ms"])) for i in ("ddspgl", "opchain")}
+        dev = {i: float(np.median(by[i].get("device_ms") or [np.nan])) for i in wall}
+        rtf = by["ddspgl"]["audio_seconds"] / (wall["ddspgl"] / 1e3)
+        lines.append(
+            f"| {storage} | {wall['ddspgl']:.1f} | {wall['opchain']:.1f} "
+            f"| {wall['opchain'] / wall['ddspgl']:.1f} | {dev['ddspgl']:.1f} | "
+            f"{dev['opchain']:.1f} | {dev['opchain'] / dev['ddspgl']:.1f} | {rtf:.0f} |"
+        )
+    return lines
 
 
 def _device_lines(rows: list[dict]) -> list[str]:
