@@ -3,7 +3,8 @@ phase cumsum one WrappedCumsum node.
 
 The harmonic synthesis is found and proved by :mod:`.fuse_harmonic` (first, so that an
 angular cumsum inside it goes with it), the filtered noise by :mod:`.fuse_noise`; the
-cumsum patterns follow.
+cumsum patterns follow, and last a ``Sin(Cumsum(x))`` no synthesizer claimed has its
+phase wrapped in cycles (:func:`_sine`).
 
 Why
     A converted DDSP graph computes phase as ``FloorMod(Cumsum(x), P)``: TF.js's cumsum
@@ -65,6 +66,7 @@ UNARY = {
     "Relu6", "Elu", "Selu", "Softplus", "Square", "Sqrt", "Rsqrt", "Reciprocal", "Cast",
     "Floor", "Ceil", "Round", "Sign", "Cumsum", "Transpose", "Pad", "PadV2", "MirrorPad",
     "ClipByValue", "LeakyRelu", "Log1p", "Expm1", "ZerosLike", "OnesLike", "Tile",
+    "ResizeBilinear", "ResizeNearestNeighbor",
 }  # fmt: skip
 BINARY = {
     "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "DivNoNan", "FloorDiv", "FloorMod",
@@ -398,6 +400,46 @@ def _angular(g: _Graph, r_out: str):
     return Match(out, pattern, period, detail, removed=interior), nodes
 
 
+def _sine(g: _Graph, sin: str):
+    """``Sin(Cumsum(x))`` that no synthesizer claimed: the phase in radians, an unbounded
+    float32 running sum whose rounding grows with its size (a converted ddsp Harmonic
+    whose fuse was a near miss). Rewritten as ``Sin(WrappedCumsum(x * 1/(2 pi), 1) * 2 pi)``:
+    the running sum of the per-sample increments in cycles, exact modulo 1 (the residue
+    scan), so the only rounding left is each increment's own (what the float32 x already
+    carries) and the final product's; the sine sees an argument in [0, 2 pi)."""
+    ins = g.inputs(sin)
+    if g.op(sin) != "Sin" or len(ins) != 1 or g.op(ins[0]) != "Cumsum":
+        return None
+    pattern = "Sin(Cumsum)"
+    c = input_node(ins[0])
+    if not (g.is_float(c) and g.is_float(sin)):
+        return Miss(sin, pattern, "not float32")
+    if not g.only_read_by(c, sin):
+        return Miss(sin, pattern, f"the Cumsum {c} is also read elsewhere")
+    x, axis_name = g.inputs(c)
+    axis = g.ints(axis_name)
+    rank = g.rank(x)
+    if axis is None or len(axis) != 1 or rank is None or not -rank <= axis[0] < rank:
+        return Miss(sin, pattern, f"axis {axis} of a tensor of rank {rank}")
+    axis = axis[0] % rank
+    parts = ("cycles_per_radian", "cycles", "phase_cycles", "radians_per_cycle", "phase")
+    names = [unique_name(g.taken, f"{sin}/ddspgl_{what}") for what in parts]
+    to_cycles, cycles, wrapped, to_radians, phase = names
+    for name, value in ((to_cycles, 1 / (2 * math.pi)), (to_radians, 2 * math.pi)):
+        g.model.weights[name] = Weight.from_array(name, np.array(value, np.float32), "float32")
+    excl, rev = g.flag(c, "exclusive"), g.flag(c, "reverse")
+    nodes = [
+        const_node(to_cycles, "float32", []),
+        const_node(to_radians, "float32", []),
+        {"name": cycles, "op": "Mul", "input": [x, to_cycles], "attr": {"T": FLOAT}},
+        *_scan_axis(g, wrapped, cycles, axis, rank, 1.0, excl, rev),
+        {"name": phase, "op": "Mul", "input": [wrapped, to_radians], "attr": {"T": FLOAT}},
+        {**g.node(sin), "input": [phase]},
+    ]
+    detail = "the phase wrapped in cycles by WrappedCumsum(period=1.0) before the sine"
+    return Match(sin, pattern, 1.0, detail, removed=[c]), nodes
+
+
 def fuse(model: Model) -> tuple[Model, list[Match | Miss]]:
     """A rewritten copy of `model` and what was fused or left (no Match: unchanged).
     A model that is not a well-formed graph model is a ModelError (:meth:`Model.check`)."""
@@ -408,7 +450,8 @@ def fuse(model: Model) -> tuple[Model, list[Match | Miss]]:
     report: list[Match | Miss] = []
     replace: dict[str, list[dict]] = {}
     claimed: set[str] = set()
-    for finder in (fuse_harmonic.harmonic, fuse_noise.filtered_noise, _angular, _plain):
+    finders = (fuse_harmonic.harmonic, fuse_noise.filtered_noise, _angular, _plain, _sine)
+    for finder in finders:
         for node in list(out.nodes):
             name = node["name"]
             if name in claimed:

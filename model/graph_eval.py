@@ -97,6 +97,14 @@ def _cumsum(node: dict, x, axis):
     return np.flip(s, ax) if _attr(node, "reverse", "b", False) else s
 
 
+def _wrapped_cumsum(node: dict, x):
+    """ddspgl's WrappedCumsum (js/src/kernels/wrapped_cumsum.js) over the last axis,
+    exact in float64 for the probe: the running sum modulo the period."""
+    period = float(_attr(node, "period", "f", 1.0))
+    flags = {k: {"b": _attr(node, k, "b", False)} for k in ("exclusive", "reverse")}
+    return np.mod(_cumsum({"attr": flags}, x, -1), period)
+
+
 def _sum(node: dict, x, axis):
     return np.sum(x, axis=tuple(_axis(axis)), keepdims=bool(_attr(node, "keep_dims", "b", False)))
 
@@ -156,6 +164,7 @@ OPS: dict[str, Callable] = {
     "StridedSlice": _strided_slice,
     "ResizeBilinear": _resize_bilinear,
     "Cumsum": _cumsum,
+    "WrappedCumsum": _wrapped_cumsum,
     "Sum": _sum,
     "Pad": _pad,
     "PadV2": _pad,

@@ -1,9 +1,10 @@
 """`ddspgl fuse` on real ddsp exports' harmonic synthesis: what it matches, what it leaves.
 
-The exports are `ddspgl convert --no-fuse` outputs of ddsp_exports.py's models (the TF.js
-fixes and compress applied, nothing fused), so each test sees the graph a user's export
-gives the fuse. The fused audio itself is checked in the page against float64 in
-test_model_ddsp.py (test_fused_harmonic_matches_float64). Here: each export fuses to one
+The exports are `ddspgl convert --no-fuse --no-compact` outputs of ddsp_exports.py's models
+(the TF.js fixes and compress applied, nothing fused, names as TensorFlow gave them), so
+each test sees the graph a user's export gives the fuse. The fused audio itself is checked
+in the page against float64 in test_model_ddsp.py (test_fused_harmonic_matches_float64).
+Here: each export fuses to one
 HarmonicSynth node reading only frame-rate tensors; a graph changed in one place (the
 window, the harmonic numbers, the omega scale, a graph output inside the synthesizer,
 constants stored as float16) is a near miss whose reason names the difference, and the
@@ -17,7 +18,7 @@ import pytest
 from ddsp_exports import MODELS
 
 from ddspgl import cli
-from ddspgl.model import fuse, graph, quantize
+from ddspgl.model import fuse, graph, graph_eval, quantize
 from ddspgl.model.fuse_harmonic import OP, PATTERN
 
 
@@ -28,7 +29,7 @@ def unfused(ddsp_exports, tmp_path_factory) -> dict[str, graph.Model]:
     for name in MODELS:
         folder = root / name
         saved = str(ddsp_exports / name / "saved_model")
-        assert cli.main(["convert", saved, "-o", str(folder), "--no-fuse"]) == 0
+        assert cli.main(["convert", saved, "-o", str(folder), "--no-fuse", "--no-compact"]) == 0
         out[name] = graph.load(folder)
     return out
 
@@ -121,11 +122,34 @@ def test_another_window_is_a_near_miss(unfused):
     def hamming(w):
         return np.float32(0.08) + np.float32(0.92) * w
 
-    miss = _assert_left(
-        _with_const(unfused["conv"], _window(unfused["conv"]), hamming),
-        "runs differently from ddsp's harmonic synthesis",
-    )
+    model = _with_const(unfused["conv"], _window(unfused["conv"]), hamming)
+    miss = _assert_left(model, "runs differently from ddsp's harmonic synthesis")
     print(miss)
+    _assert_phase_made_exact(model)
+
+
+def _assert_phase_made_exact(model: graph.Model):
+    """The near miss's ``Sin(Cumsum(omega))`` has its phase wrapped in cycles instead
+    (fuse._sine), and the rewritten sine computes the same function: both evaluated in
+    float64 (graph_eval) on the same omega, within the rounding of the rewrite's two
+    float32 constants, 1/(2 pi) and 2 pi (2^-24 relative each: |phase| 2^-23 at most)."""
+    new, report = fuse.fuse(model)
+    sines = [r for r in report if r.pattern == "Sin(Cumsum)"]
+    assert len(sines) == 1 and isinstance(sines[0], fuse.Match), sines
+    sin = sines[0].node
+    (cumsum,) = [graph.input_node(i) for n in model.nodes if n["name"] == sin for i in n["input"]]
+    omega = graph.input_node(next(n for n in model.nodes if n["name"] == cumsum)["input"][0])
+    rng = np.random.default_rng(3)
+    spec = MODELS["conv"]
+    w = rng.uniform(0, np.pi / 2, (1, spec.samples, spec.harmonics))
+    before = graph_eval.evaluate(
+        {n["name"]: n for n in model.nodes}, lambda c: graph.const_array(model, c), sin, {omega: w}
+    )
+    after = graph_eval.evaluate(
+        {n["name"]: n for n in new.nodes}, lambda c: graph.const_array(new, c), sin, {omega: w}
+    )
+    phase = np.cumsum(w, axis=1)
+    assert np.all(np.abs(after - before) <= phase * 2.0**-23 + 2.0**-40)
 
 
 def test_harmonic_shift_is_a_near_miss(unfused):
