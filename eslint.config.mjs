@@ -1,4 +1,4 @@
-// ESLint (flat config) over js/: `npm run lint`.
+// ESLint (flat config) over js/ and app/: `npm run lint`.
 import js from '@eslint/js';
 import globals from 'globals';
 
@@ -21,6 +21,11 @@ export default [
       sourceType: 'module',
       globals: {...globals.browser, tf: 'readonly', ddspgl: 'readonly'},
     },
+  },
+  {
+    // The page's ES modules (app/): plain browser modules, imported by the page as they are.
+    files: ['app/**/*.js'],
+    languageOptions: {ecmaVersion: 2022, sourceType: 'module', globals: {...globals.browser}},
   },
   {
     rules: {

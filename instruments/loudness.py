@@ -216,8 +216,7 @@ def check(
             f"n_fft: must be at least the hop (sample_rate // frame_rate = {hop} samples), "
             f"got {n_fft}"
         )
-    range_db = _finite(range_db, "range_db")
-    if range_db <= 0:
+    if _finite(range_db, "range_db") <= 0:
         raise ValueError(f"range_db: must be > 0, got {range_db!r}")
     _finite(ref_db, "ref_db")
     if padding not in PADDINGS:
