@@ -291,6 +291,97 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from .instruments import train
+
+    config = train.Config(
+        instrument=args.instrument,
+        steps=args.steps,
+        batch=args.batch,
+        seed=args.seed,
+        decoder_channels=args.decoder_channels,
+        phrases=args.phrases,
+        held_out=args.held_out,
+        phrase_seconds=args.phrase_seconds,
+        example_seconds=args.example_seconds,
+        export_seconds=args.export_seconds,
+    )
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        if args.sweep:
+            doc = train.sweep(config, args.sweep, args.output, log=log)
+            print(train.sweep_markdown(doc), end="")
+        else:
+            report = train.train(config, args.output, log=log)
+            held = report["held_out_loss"]["after"]
+            held_text = "" if held is None else f", held-out loss {held:.4f}"
+            print(
+                f"{args.instrument}: {report['steps']} steps, loss {report['losses'][0]:.4f} -> "
+                f"{report['losses'][-1]:.4f}{held_text}, {report['parameters']:,} parameters"
+            )
+    except train.TrainError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _channel_list(text: str) -> tuple[int, ...]:
+    """A --sweep value: decoder sizes separated by commas, e.g. 16,32,64."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not sizes separated by commas: {text!r}") from None
+
+
+def _train_parser(sub) -> None:
+    """`ddspgl train`: an instrument model trained with magenta's ddsp (instruments/)."""
+    from .instruments import train
+
+    defaults = train.Config(instrument=train.INSTRUMENTS[0])
+    p = sub.add_parser(
+        "train",
+        help="train an instrument model with magenta's ddsp on FluidSynth phrases; writes "
+        "the checkpoint, the export (saved_model/), stats.json and train.json (needs the "
+        "ddsp extra, FluidSynth and the FluidR3 soundfont)",
+    )
+    p.add_argument(
+        "instrument",
+        choices=train.INSTRUMENTS,
+        help="shehnai (General MIDI Shanai), bansuri (Flute) or sarangi (Fiddle)",
+    )
+    p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
+    for name, kind, what in (
+        ("steps", int, "training steps"),
+        ("batch", int, "examples per step"),
+        ("seed", int, "seeds the phrases, the weights, the shuffling and the noise"),
+        ("decoder_channels", int, "channels of the dilated-convolution decoder (model size)"),
+        ("phrases", int, "training phrases"),
+        ("held_out", int, "held-out phrases (never trained on)"),
+        ("phrase_seconds", float, "seconds per phrase"),
+        ("example_seconds", float, "seconds per training example"),
+        ("export_seconds", float, "seconds the export takes per call"),
+    ):
+        lo, hi = train.LIMITS[name]
+        default = getattr(defaults, name)
+        p.add_argument(
+            train.option(name),
+            type=kind,
+            default=default,
+            help=f"{what} (default {default}; {lo} to {hi})",
+        )
+    p.add_argument(
+        "--sweep",
+        type=_channel_list,
+        metavar="C,C,...",
+        help="train one model per decoder size into OUT/ch<C>/ and keep the smallest whose "
+        f"held-out loss is within {train.SWEEP_MARGIN * 100:g} %% of the largest's (sweep.md)",
+    )
+    p.set_defaults(func=cmd_train)
+
+
 def _print_changes(lines) -> None:
     for line in lines:
         print(f"  {line}", file=sys.stderr)
@@ -416,6 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
     p.set_defaults(func=cmd_report)
     _model_parsers(sub)
+    _train_parser(sub)
     return parser
 
 

@@ -308,6 +308,103 @@ for _tool in ("compress", "fuse"):
             "must be 0 or more" if _tool == "compress" else "unrecognized arguments: --bogus",
         ),
     }
+
+
+def _train_stub(mp, fail: bool = False):
+    """`ddspgl train` with its child replaced: by one that must not run, or (`fail`) by
+    one that writes into its folder and then fails, as a crashed training run would."""
+    from ddspgl.instruments import train
+
+    def crash(config, folder, log):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "train.log").write_text("half a run")
+        raise train.TrainError("training failed (exit 1): boom")
+
+    mp.setattr(train, "missing", lambda: None)
+    mp.setattr(train, "_run_child", crash if fail else _must_not_run)
+
+
+def _train(t, m, *args, fail=False):
+    _train_stub(m, fail)
+    return ["train", *args]
+
+
+CASES |= {
+    "train: unknown instrument": (
+        "train",
+        lambda t, m: _train(t, m, "oboe", "-o", str(t / "o")),
+        "argument instrument: invalid choice: 'oboe'",
+    ),
+    "train: no -o": ("train", lambda t, m: _train(t, m, "shehnai"), "required: -o/--output"),
+    "train: --steps 0": (
+        "train",
+        lambda t, m: _train(t, m, "sarangi", "-o", str(t / "o"), "--steps", "0"),
+        "--steps: must lie in [1, 10000000], got 0",
+    ),
+    "train: --batch more than the examples": (
+        "train",
+        lambda t, m: _train(t, m, "bansuri", "-o", str(t / "o"), "--phrases", "2", "--batch", "11"),
+        "--batch: 11 is more than the 10 training examples of 2 phrases",
+    ),
+    "train: --example-seconds longer than a phrase": (
+        "train",
+        lambda t, m: _train(t, m, "bansuri", "-o", str(t / "o"), "--example-seconds", "9"),
+        "--example-seconds: 9.0 is longer than --phrase-seconds 8.0",
+    ),
+    "train: --phrase-seconds NaN": (
+        "train",
+        lambda t, m: _train(t, m, "bansuri", "-o", str(t / "o"), "--phrase-seconds", "nan"),
+        "--phrase-seconds: must lie in",
+    ),
+    "train: --sweep one size": (
+        "train",
+        lambda t, m: _train(t, m, "shehnai", "-o", str(t / "o"), "--sweep", "32"),
+        "--sweep: two or more different sizes",
+    ),
+    "train: --sweep not sizes": (
+        "train",
+        lambda t, m: _train(t, m, "shehnai", "-o", str(t / "o"), "--sweep", "16,x"),
+        "argument --sweep: not sizes separated by commas",
+    ),
+    "train: --sweep size past the limit": (
+        "train",
+        lambda t, m: _train(t, m, "shehnai", "-o", str(t / "o"), "--sweep", "16,2048"),
+        "--sweep: sizes must lie in [4, 1024], got 2048",
+    ),
+    "train: --sweep without held-out phrases": (
+        "train",
+        lambda t, m: _train(
+            t, m, "shehnai", "-o", str(t / "o"), "--sweep", "8,16", "--held-out", "0"
+        ),
+        "--held-out: the sweep compares held-out losses",
+    ),
+    "train: OUT a file": (
+        "train",
+        lambda t, m: _train(t, m, "shehnai", "-o", str(_file(t))),
+        "exists and is a file",
+    ),
+    "train: OUT not empty": (
+        "train",
+        lambda t, m: (
+            (t / "full").mkdir(),
+            (t / "full" / "x").write_text("x"),
+            _train(t, m, "shehnai", "-o", str(t / "full")),
+        )[2],
+        "not an empty folder",
+    ),
+    "train: OUT unwritable": (
+        "train",
+        lambda t, m: _train(t, m, "shehnai", "-o", str(_unwritable(t))),
+        "cannot write in",
+    ),
+    "train: a failed run leaves nothing": (
+        "train",
+        lambda t, m: _train(t, m, "shehnai", "-o", str(t / "o"), "--steps", "3", fail=True),
+        "training failed (exit 1): boom",
+    ),
+}
+
+
 CASES |= {
     "no subcommand": (None, lambda t, m: [], "required: command"),
     "unknown subcommand": (None, lambda t, m: ["nope"], "invalid choice: 'nope'"),
