@@ -18,6 +18,7 @@ are cut every ``example_seconds`` (no overlap) and never enter training or stati
 :func:`statistics` gives what the page maps a performance onto (stats.json):
 
     {"format": "ddspgl-instrument-stats/1", "instrument": "shehnai",
+     "f0_mean_midi": 72.1, "loudness_mean_db": -1.3, "loudness_std_db": 6.2,
      "sample_rate": 16000, "frame_rate": 250, "frames": N, "voiced_frames": M,
      "pitch_midi": {"mean", "std", "min", "max"},            # voiced frames, MIDI numbers
      "loudness_db": {"mean", "std", "min", "max",            # voiced frames, dB
@@ -26,7 +27,11 @@ are cut every ``example_seconds`` (no overlap) and never enter training or stati
 
 MIDI number ``69 + 12 log2(f0 / 440)`` (fractional: bends and vibrato count); the
 training phrases' frames only, each phrase's frames once (not once per overlapping
-example).
+example); standard deviations are the population's. The three flat keys are what the
+page's feature mapping reads (:mod:`.features`: ``Stats.from_json``; ddsp's dataset
+statistics call them mean_pitch_note, mean_loudness_note and std_loudness_note); the
+rest describes the data further (the quantiles allow a quantile mapping, as ddsp's
+colab offers).
 """
 
 from __future__ import annotations
@@ -164,14 +169,18 @@ def statistics(instrument: str, rendered: list[Rendered]) -> dict:
     ld = np.concatenate([r.loudness_db for r in rendered])[voiced]
     loudness = _summary(ld)
     loudness["quantiles"] = [float(q) for q in np.percentile(ld, np.arange(101))]
+    pitch = _summary(69.0 + 12.0 * np.log2(f0 / 440.0))
     return {
         "format": STATS_FORMAT,
         "instrument": instrument,
+        "f0_mean_midi": pitch["mean"],
+        "loudness_mean_db": loudness["mean"],
+        "loudness_std_db": loudness["std"],
         "sample_rate": phrases.SAMPLE_RATE,
         "frame_rate": FRAME_RATE,
         "frames": int(voiced.size),
         "voiced_frames": int(voiced.sum()),
-        "pitch_midi": _summary(69.0 + 12.0 * np.log2(f0 / 440.0)),
+        "pitch_midi": pitch,
         "loudness_db": loudness,
         "loudness": LOUDNESS,
     }

@@ -108,6 +108,12 @@ def test_statistics_against_numpy():
     assert stats["pitch_midi"]["std"] == pytest.approx(midi.std(), rel=1e-12)
     assert stats["loudness_db"]["mean"] == pytest.approx(ld.mean(), rel=1e-13)
     assert stats["loudness_db"]["std"] == pytest.approx(ld.std(), rel=1e-12)
+    flat = {k: stats[k] for k in ("f0_mean_midi", "loudness_mean_db", "loudness_std_db")}
+    assert flat == {
+        "f0_mean_midi": stats["pitch_midi"]["mean"],
+        "loudness_mean_db": stats["loudness_db"]["mean"],
+        "loudness_std_db": stats["loudness_db"]["std"],
+    }
     s = np.sort(ld)
     for pct in (0, 1, 37, 50, 99, 100):  # numpy's default: linear between order statistics
         pos = pct / 100 * (s.size - 1)

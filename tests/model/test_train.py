@@ -78,6 +78,8 @@ def test_stats_describe_the_training_phrase(trained):
     midi = 69 + 12 * np.log2(f0[voiced] / 440.0)
     assert stats["pitch_midi"]["mean"] == pytest.approx(float(midi.mean()), rel=1e-12)
     assert stats["pitch_midi"]["min"] == pytest.approx(float(midi.min()), rel=1e-12)
+    assert stats["f0_mean_midi"] == stats["pitch_midi"]["mean"]
+    assert stats["loudness_std_db"] == stats["loudness_db"]["std"]
     ld = stats["loudness_db"]
     q = ld["quantiles"]
     assert len(q) == 101 and q[0] == ld["min"] and q[-1] == ld["max"]
