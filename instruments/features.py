@@ -76,12 +76,10 @@ class Stats:
         lo, hi = MIDI_RANGE
         if not lo <= values["f0_mean_midi"] <= hi:
             raise ValueError(
-                f"stats.f0_mean_midi: must lie in [{lo:g}, {hi:g}], got {values['f0_mean_midi']!r}"
+                f"stats.f0_mean_midi: must lie in [{lo:g}, {hi:g}], got {data['f0_mean_midi']!r}"
             )
         if values["loudness_std_db"] <= 0:
-            raise ValueError(
-                f"stats.loudness_std_db: must be > 0, got {values['loudness_std_db']!r}"
-            )
+            raise ValueError(f"stats.loudness_std_db: must be > 0, got {data['loudness_std_db']!r}")
         return cls(**values)
 
     def to_json(self) -> str:
@@ -174,6 +172,35 @@ def controls(
         scale = stats.loudness_std_db / max(spread, SPREAD_FLOOR_DB)
         out[voiced] = np.maximum(stats.loudness_mean_db + (v - mean) * scale, -float(range_db))
     return Controls(f0 * 2.0**octaves, out, voiced, octaves)
+
+
+def loudness_error_bound(loudness_db, voiced, stats: Stats, unit: float = 2.0**-53):
+    """Per-frame bound on ``|computed - exact|`` of step 3 (the loudness mapping) for one
+    evaluation at unit roundoff `unit` (float64: this module, app/features.js).
+
+    m: a sum of the n voiced values (recursive: within (n - 1) u of the sum of their
+    magnitudes; pairwise sums are within less) and a division (u): e_m. s: the sum of n
+    squares of (L - m~), each within 3u of its term (the difference, the square), the sum
+    (n - 1) u, a division and the square root: within (n + 3) u / 2 + 2u relative, plus
+    e_m^2 / (2 s^2) from using m~ (the sum of L - m is 0, so m's error enters squared);
+    the ratio std / max(s, 1 dB) one u more (max moves no more than s). Then
+    ``L' = mean + (L - m) r`` is within ``r e_m + |L - m| r (2u + rho_r) + u |L'|``; the
+    final max with -range_db moves nothing further. Times 1 + 2^-10 for second-order
+    terms; 0 on unvoiced frames (a constant)."""
+    u = unit
+    loud = np.asarray(loudness_db, np.float64)
+    mask = np.asarray(voiced, bool)
+    v = loud[mask]
+    if v.size == 0:
+        return np.zeros_like(loud)
+    n, m = v.size, float(v.mean())
+    s = max(math.sqrt(float(((v - m) ** 2).mean())), SPREAD_FLOOR_DB)
+    r = stats.loudness_std_db / s
+    e_m = (n - 1) * u * float(np.abs(v).mean()) + u * abs(m)  # the sum's bound / n
+    rho_r = (n + 3) * u / 2 + 3 * u + e_m**2 / (2 * s * s)
+    out = stats.loudness_mean_db + (loud - m) * r
+    bound = r * e_m + np.abs(loud - m) * r * (2 * u + rho_r) + u * np.abs(out)
+    return (1 + 2.0**-10) * np.where(mask, bound, 0.0)
 
 
 def instrument_stats(f0_hz, loudness_db, voiced) -> Stats:

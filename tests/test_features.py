@@ -16,27 +16,6 @@ from ddspgl.instruments import features, loudness
 U64 = 2.0**-53
 
 
-def loudness_bound(loud, voiced, stats: features.Stats) -> np.ndarray:
-    """Per-frame bound on |computed - exact| of one float64 evaluation of step 3.
-
-    m: a sum of the n voiced values (recursive: within (n - 1) u of the sum of their
-    magnitudes) and a division (u): e_m. s: sum of n squares of (L - m~), each within 3u of
-    its term (the difference, the square), the sum (n - 1) u, a division and sqrt: within
-    (n + 3) u / 2 + 2u relative, plus e_m^2 / (2 s^2) from using m~ (the sum of (L - m) is
-    0, so m's error enters squared); the ratio std / max(s, 1) one u more (max moves no
-    more than s). Then L' = mean + (L - m) r: r e_m + |L - m| r (2u + rho_r) + u |L'|."""
-    v = loud[voiced]
-    n = v.size
-    m = v.mean()
-    s = max(math.sqrt(((v - m) ** 2).mean()), features.SPREAD_FLOOR_DB)
-    r = stats.loudness_std_db / s
-    e_m = (n - 1) * U64 * np.abs(v).mean() + U64 * abs(m)
-    rho_r = (n + 3) * U64 / 2 + 3 * U64 + e_m**2 / (2 * s * s)
-    out = stats.loudness_mean_db + (loud - m) * r
-    bound = r * e_m + np.abs(loud - m) * r * (2 * U64 + rho_r) + U64 * np.abs(out)
-    return (1 + 2.0**-10) * np.where(voiced, bound, 0.0)
-
-
 def _phrase_frames(seed=1, n=400):
     """A seeded phrase's frames: gliding f0 around 200 Hz, confidence, loudness."""
     rng = np.random.default_rng(seed)
@@ -82,8 +61,8 @@ def test_loudness_takes_the_instruments_mean_and_spread():
     # Computed: each value within its bound b, so their mean within max b (plus its own
     # rounding, n u of the magnitudes) and their spread within max b (a shift by at most
     # max b per value moves the root-mean-square deviation by at most that), plus the
-    # spread's rounding ((n + 3) u / 2 relative, as in loudness_bound).
-    b = loudness_bound(loud, v, STATS)
+    # spread's rounding ((n + 3) u / 2 relative, as in the bound).
+    b = features.loudness_error_bound(loud, v, STATS)
     n = int(v.sum())
     rounding = n * U64 * np.abs(out[v]).mean()
     assert abs(out[v].mean() - STATS.loudness_mean_db) <= b.max() + rounding
@@ -145,7 +124,7 @@ def test_own_stats_leave_a_phrase_unchanged():
     stats = features.instrument_stats(f0, loud, voiced)
     got = features.controls(f0, conf, loud, stats)
     assert got.octaves == 0
-    b = loudness_bound(loud, voiced, stats)
+    b = features.loudness_error_bound(loud, voiced, stats)
     assert np.all(np.abs(got.loudness_db - loud)[voiced] <= b[voiced] + U64 * np.abs(loud[voiced]))
 
 
@@ -199,11 +178,11 @@ BAD_STATS = [
     ),
     (
         '{"f0_mean_midi": 130, "loudness_mean_db": 0, "loudness_std_db": 1}',
-        "stats.f0_mean_midi: must lie in [0, 127], got 130.0",
+        "stats.f0_mean_midi: must lie in [0, 127], got 130",
     ),
     (
         '{"f0_mean_midi": 60, "loudness_mean_db": 0, "loudness_std_db": 0}',
-        "stats.loudness_std_db: must be > 0, got 0.0",
+        "stats.loudness_std_db: must be > 0, got 0",
     ),
     (
         '{"f0_mean_midi": 60, "loudness_mean_db": true, "loudness_std_db": 1}',
