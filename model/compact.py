@@ -22,7 +22,9 @@ What (tfjs-converter 4.22, ``operations/operation_mapper.js`` and ``executor/``)
        a NoOp) are pruned with their weights. Otherwise all are kept and the report
        names a stateful node that needs one. Graphs with TF1 control flow (Enter, Exit,
        Merge, Switch, NextIteration, LoopCond) keep them: there a control input puts a
-       node into its loop frame.
+       node into its loop frame. So does a graph without signature outputs (TF.js then
+       takes the nodes nothing reads as outputs) where only control inputs read a
+       Placeholder.
     2. Names. Every node but the graph inputs (Placeholders, signature inputs) and
        outputs (signature outputs, or the nodes nothing reads when there is no
        signature) gets a base-36 name ``0``, ``1``, ... ``z``, ``10``, ... in the order
@@ -42,6 +44,8 @@ What (tfjs-converter 4.22, ``operations/operation_mapper.js`` and ``executor/``)
        does not map keep every attr; so do library functions' nodes' attrs that a
        mapper lists, and a function's own ``attr`` and ``argAttr`` (never read) go.
     4. model.json is written without whitespace.
+    Without the tensorflowjs package (its op lists tell stateful ops and read attrs),
+    only 2 and 4 are done, and the report says so.
 
 Exactness
     Nothing that computes a value changes: the same ops read the same tensors in the
@@ -129,6 +133,17 @@ def control_needed(model: Model, outputs: set[str], mappers: dict, ours: set[str
         n["name"]: [input_node(i) for i in n.get("input", []) if not i.startswith("^")]
         for n in nodes
     }
+    if not model.signature_nodes("outputs"):
+        # TF.js then takes the nodes nothing reads as the outputs; pruning keeps only what
+        # outputs read, and the Placeholders, which must not become outputs.
+        read = {i for ins in reads_data.values() for i in ins}
+        for n in nodes:
+            name = n["name"]
+            if n["op"].startswith("Placeholder") and name not in outputs and name not in read:
+                return (
+                    f"without signature outputs, TF.js takes nodes nothing reads as outputs, "
+                    f"and only control inputs read {name!r}"
+                )
     stateful = {n["name"] for n in nodes if _is_stateful(n["op"], mappers, ours)}
     run_all = _reach(outputs, reads_all) & stateful
     run_data = _reach(outputs, reads_data) & stateful
@@ -217,21 +232,31 @@ def _summary(counts: Counter, limit: int = 6) -> str:
 
 def compact(model: Model, *, mappers: dict[str, dict] | None = None) -> tuple[Model, list[str]]:
     """A compacted copy of `model` and one line per step (see the module notes).
-    `mappers`: TF.js's op mapper entries (default: :func:`.op_check.op_mappers`)."""
+    `mappers`: TF.js's op mapper entries (default: :func:`.op_check.op_mappers`; without
+    the tensorflowjs package, names and whitespace only)."""
     model.check()
-    mappers = op_check.op_mappers() if mappers is None else mappers
+    report = []
+    missing = None
+    if mappers is None:
+        try:
+            mappers = op_check.op_mappers()
+        except ModelError as exc:
+            missing = str(exc)
     ours = graph_ops()
     out = model.copy()
     outputs = model.outputs()
     before = len(model_json(model).encode())
-    report = []
-    why = control_needed(out, outputs, mappers, ours)
     controls = sum(i.startswith("^") for n in out.nodes for i in n.get("input", []))
+    if mappers is None:
+        why = f"no TF.js op lists to tell stateful ops ({missing})"
+        report.append(f"kept       control inputs and attrs: {why}")
+    else:
+        why = control_needed(out, outputs, mappers, ours)
     if why is None:
         count, pruned = drop_control(out, outputs)
         what = f" and {sum(pruned.values())} nodes only they read ({_summary(pruned)})"
         report.append(f"control    dropped {count} control inputs" + (what if pruned else ""))
-    elif controls:
+    elif controls and mappers is not None:
         report.append(f"control    kept {controls} control inputs: {why}")
     keep = outputs | out.signature_nodes("inputs") | _initializer_names(out)
     keep |= {n["name"] for n in out.nodes if n["op"].startswith("Placeholder")}
@@ -242,13 +267,15 @@ def compact(model: Model, *, mappers: dict[str, dict] | None = None) -> tuple[Mo
         f"renamed    {len(mapping)} nodes (kept {len(keep & {n['name'] for n in out.nodes})}"
         f" graph inputs and outputs{note})"
     )
-    dropped = drop_attrs(out.nodes, mappers, ours)
-    for func in _functions(out):
-        dropped += drop_attrs(func.get("nodeDef") or [], mappers, ours)
-        for key in ("attr", "argAttr"):
-            if key in func:
-                dropped[f"function {key}"] += 1
-                del func[key]
+    dropped: Counter = Counter()
+    if mappers is not None:
+        dropped = drop_attrs(out.nodes, mappers, ours)
+        for func in _functions(out):
+            dropped += drop_attrs(func.get("nodeDef") or [], mappers, ours)
+            for key in ("attr", "argAttr"):
+                if key in func:
+                    dropped[f"function {key}"] += 1
+                    del func[key]
     if dropped:
         report.append(f"attrs      dropped {sum(dropped.values())} ({_summary(dropped)})")
     out.dense_json = True

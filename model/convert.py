@@ -1,4 +1,5 @@
-"""`ddspgl convert`: tensorflowjs_converter, the TF.js fixes, :mod:`.compress`, :mod:`.fuse`.
+"""`ddspgl convert`: tensorflowjs_converter, the TF.js fixes, :mod:`.compress`, :mod:`.fuse`,
+:mod:`.compact`.
 
 The converter (``pip install "ddspgl[convert]"``: tensorflowjs 4.22.0, which pulls
 TensorFlow 2.19, with ydf pinned to 0.12.0 because a newer ydf's protobuf breaks it) runs
@@ -12,8 +13,9 @@ one StatelessWhile) but with its op check off: ops TF.js 4.22 lacks or computes 
 in a ddsp export are rewritten first (:mod:`.rewrite_roll`: ``Roll``;
 :mod:`.rewrite_layernorm`: tf-keras LayerNormalization's training-mode
 ``FusedBatchNormV3``), and the final graph then passes the converter's own op list
-(:mod:`.op_check`), or nothing is written. Weights are stored as float16 last, when asked
-(:mod:`.quantize`), since the rewrites read constant values.
+(:mod:`.op_check`), or nothing is written. The graph is compacted after the rewrites (short
+names, no control inputs or attrs TF.js never reads: :mod:`.compact`). Weights are stored as
+float16 last, when asked (:mod:`.quantize`), since the rewrites read constant values.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..kernels.manifest import KERNELS
+from . import compact as compact_mod
 from . import compress as compress_mod
 from . import fuse as fuse_mod
 from . import op_check, quantize, rewrite_layernorm, rewrite_roll
@@ -118,6 +121,7 @@ class Result:
     changes: list = field(default_factory=list)
     quantized: list[str] = field(default_factory=list)
     matches: list = field(default_factory=list)
+    compacted: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
 
@@ -148,6 +152,16 @@ def fuse_folder(src, out) -> Result:
     return res
 
 
+def compact_folder(src, out) -> Result:
+    check_output(out)
+    model = load(src)
+    new, report = compact_mod.compact(model)
+    res = Result(compacted=report)
+    res.written = write(new, model, out)
+    res.sizes = {"input": sizes(src), "compacted": sizes(out)}
+    return res
+
+
 def convert(
     saved_model,
     out,
@@ -157,10 +171,11 @@ def convert(
     min_bytes: int = compress_mod.MIN_BYTES,
     compress: bool = True,
     fuse: bool = True,
+    compact: bool = True,
     float16: bool = False,
 ) -> Result:
-    """SavedModel -> TF.js graph model -> TF.js fixes -> compressed -> fused -> float16
-    weights (`float16`), checked against TF.js's ops, into `out`."""
+    """SavedModel -> TF.js graph model -> TF.js fixes -> compressed -> fused -> compacted
+    -> float16 weights (`float16`), checked against TF.js's ops, into `out`."""
     out = check_output(out)
     res = Result()
     with tempfile.TemporaryDirectory(prefix="ddspgl-convert-") as tmp:
@@ -194,6 +209,11 @@ def convert(
                 step = Path(tmp) / "fused"
                 save(model, step)
                 res.sizes["fused"] = sizes(step)
+        if compact:
+            model, res.compacted = compact_mod.compact(model)
+            step = Path(tmp) / "compacted"
+            save(model, step)
+            res.sizes["compacted"] = sizes(step)
         if float16:
             model, res.quantized = quantize.quantize_float16(model)
             if res.quantized:

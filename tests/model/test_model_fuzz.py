@@ -1,4 +1,4 @@
-"""Fuzzed model folders through `ddspgl compress` and `ddspgl fuse`.
+"""Fuzzed model folders through `ddspgl compress`, `ddspgl fuse` and `ddspgl compact`.
 
 Hypothesis draws graph models (placeholders, constants of every rebuilt dtype and shapes
 that compress rewrites, ops with any number of inputs of every decoration: ``name``,
@@ -38,7 +38,7 @@ from ddspgl.model import graph
 # Each tool call on these models takes milliseconds; a call still running after this long
 # is a hang (the bound is a watchdog, not a speed check).
 WATCHDOG_S = 20
-TOOLS = ("compress", "fuse")
+TOOLS = ("compress", "fuse", "compact")
 F32 = {"type": "DT_FLOAT"}
 OPS = (
     "AddV2", "Mul", "Neg", "Identity", "Sum", "Cumsum", "FloorMod", "Reshape",
@@ -402,7 +402,9 @@ def _check_valid(model: graph.Model) -> None:
             assert status == 0, err
             back = graph.load(out)  # what the tools write, load accepts
             assert back.signature_nodes("outputs") == model.signature_nodes("outputs")
-        assert sorted(p.name for p in root.iterdir()) == ["model", "out-compress", "out-fuse"]
+        assert sorted(p.name for p in root.iterdir()) == sorted(
+            ["model", *(f"out-{tool}" for tool in TOOLS)]
+        )
 
 
 def _check_broken(model: graph.Model, how: str, draw) -> None:
