@@ -125,3 +125,19 @@ def test_statistics_against_numpy():
     )
     with pytest.raises(ValueError, match="no voiced frame"):
         dataset.statistics("bansuri", [silent])
+
+
+@pytest.mark.parametrize(
+    "losses,chosen",
+    [
+        ({16: 1.2, 32: 1.1, 64: 1.0}, 32),  # 1.1 is within 10 % of 1.0
+        ({16: 1.0, 32: 2.0, 64: 0.95}, 16),  # any smaller size within the margin
+        ({16: 1.5, 32: 1.2, 64: 1.0}, 64),  # none: the largest itself
+        ({8: 0.9, 128: 1.0}, 8),  # better than the largest
+    ],
+    ids=["boundary", "non-monotone", "largest", "smaller-better"],
+)
+def test_sweep_keeps_the_smallest_within_the_margin(losses, chosen):
+    assert train._within(losses, train.SWEEP_MARGIN) == chosen
+    brute = min(c for c in losses if losses[c] <= 1.1 * losses[max(losses)])
+    assert brute == chosen
