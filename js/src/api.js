@@ -7,6 +7,7 @@ import './register.js';
 export {KERNELS as kernels, VERSION as version} from './generated/constants.js';
 export * from './generated/ops.js';
 export {setEarlyDisposal} from './early_disposal.js';
+export {exactUpload, setExactUpload, textureShape as _textureShape} from './exact_upload.js';
 export {registerGraphOps} from './graph_ops.js';
 export {onPass as _onPass} from './pass_hook.js';
 export {stats} from './passes.js';
