@@ -6,11 +6,13 @@ for periodic sums, ``tf.cumsum`` with ``ddspgl.patchCumsum()`` for plain ones. T
 baseline is stock ``tf.cumsum`` (followed by ``tf.mod`` for a period, as a converted DDSP
 graph wraps its phase), recorded but never held to a budget.
 
-TF.js float16 mode keeps every tensor in float16, uploads included: the kernel's input is
-x converted to float16 by the driver (:func:`held` reads it back). The reference is computed
-from that input (as on the moderngl harness it is from the float32 upload), so the suite
-measures the kernel, not the input rounding; ``extra["input_error"]`` records what the
-rounding alone costs against the float32 input. ``passes`` counts every WebGL program TF.js
+TF.js float16 mode keeps every tensor in float16, uploads included: stock ops' input is x
+converted to float16 by the driver (:func:`held` reads it back). ddspgl's kernels upload an x
+the host holds themselves, exactly (js/src/exact_upload.js; :func:`kernel_held`). Each
+reference is computed from the input as that implementation holds it (as on the moderngl
+harness it is from the float32 upload), so the suite measures the kernel, not the input
+rounding; ``extra["input_error"]`` records what TF.js's rounding alone costs against the
+float32 input. ``passes`` counts every WebGL program TF.js
 ran in the call (upload and readback conversions included, for both implementations alike).
 """
 
@@ -51,6 +53,15 @@ def held(page, x: np.ndarray) -> tuple[np.ndarray, str]:
     return xs, "other"
 
 
+def kernel_held(page, x: np.ndarray) -> tuple[np.ndarray, str]:
+    """(x as ddspgl's webgl kernels hold a tensor whose values the host holds, how): x
+    itself where they upload it exactly (``ddspgl.exactUpload()``: float16 mode, by
+    default), else as TF.js's upload holds it (:func:`held`)."""
+    if page.evaluate("() => ddspgl.exactUpload()"):
+        return np.asarray(x, np.float32), "exact"
+    return held(page, x)
+
+
 def _float16_toward_zero(x: np.ndarray) -> np.ndarray:
     near = x.astype(np.float16).astype(np.float32)
     over = np.abs(near) > np.abs(x)
@@ -65,19 +76,21 @@ def _run(host, kind: str, n: int, period, storage: str, exclusive, reverse) -> R
     spec = dict(exclusive=exclusive, reverse=reverse, period=None if p32 is None else float(p32))
     out, rec = page.run(x, op="patched" if p32 is None else "wrapped", **spec)
     base, base_rec = page.run(x, op="stock", **spec)
-    xs, rounding = held(page, x)
-    ref = cumsum.reference(xs, exclusive=exclusive, reverse=reverse, period=p32)
+    xs, rounding = held(page, x)  # stock ops' input
+    xk, _ = kernel_held(page, x)  # the kernel's
+    ref = cumsum.reference(xk, exclusive=exclusive, reverse=reverse, period=p32)
+    ref_stock = cumsum.reference(xs, exclusive=exclusive, reverse=reverse, period=p32)
     ref32 = cumsum.reference(x, exclusive=exclusive, reverse=reverse, period=p32)
     return Result(
-        error=cumsum.error(out, ref, xs, p32),
+        error=cumsum.error(out, ref, xk, p32),
         budget=cumsum.budget(storage, n, p32),
         unit="sum|x|" if period is None else "period",
         passes=rec["passes"],
         seconds=rec["ms"] / 1e3,
-        baseline_error=cumsum.error(base, ref, xs, p32),
+        baseline_error=cumsum.error(base, ref_stock, xs, p32),
         baseline_passes=base_rec["passes"],
         baseline_seconds=base_rec["ms"] / 1e3,
-        extra={"input_error": cumsum.error(ref, ref32, x, p32), "input_rounding": rounding},
+        extra={"input_error": cumsum.error(ref_stock, ref32, x, p32), "input_rounding": rounding},
     )
 
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {ABS_SUM_BLOCK, KERNEL_NAMES} from '../generated/constants.js';
 import {checkTensor, cumsumAttrs} from '../checks.js';
+import {ExactInputs} from '../exact_upload.js';
 import {wrappedCumsumJS} from '../fallback/cumsum.js';
 import {wrappedCumsumGrad} from '../gradients.js';
 import {CUMSUM_FINAL_SHIM} from '../gpu_checks.js';
@@ -109,11 +110,14 @@ function cumsumWebGL(backend, x2, {period, exclusive, reverse}, poison) {
   }
 }
 
-// x [..., n] -> [rows, n] through the backend's own Reshape (which repacks when needed).
+// x [..., n] -> [rows, n] through the backend's own Reshape (which repacks when needed);
+// in float16 mode an x the host holds is uploaded exactly, packed [rows, n].
 function lastAxisRun(backend, x, attrs, poison) {
   const n = x.shape[x.shape.length - 1];
   const rows = tf.util.sizeFromShape(x.shape) / n;
-  const x2 = kernelFn('webgl', 'Reshape')({inputs: {x}, backend, attrs: {shape: [rows, n]}});
+  const exact = new ExactInputs(backend);
+  const x2 = kernelFn('webgl', 'Reshape')({inputs: {x: exact.input(x, {packed: true,
+    shape: [rows, n]})}, backend, attrs: {shape: [rows, n]}});
   try {
     const out = withSquareTextures(() => cumsumWebGL(backend, x2, attrs, poison));
     try {  // packed: free unless x's last two axes pack differently from [rows, n]
@@ -123,6 +127,7 @@ function lastAxisRun(backend, x, attrs, poison) {
     }
   } finally {
     backend.disposeIntermediateTensorInfo(x2);
+    exact.release();
   }
 }
 
