@@ -4,6 +4,7 @@
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {harmonicArgs} from '../checks.js';
+import {ExactInputs} from '../exact_upload.js';
 import {harmonicJS} from '../fallback/harmonic.js';
 import {HARMONIC_AUDIO_SHIM, badRows, controlRanges} from '../gpu_checks.js';
 import {harmonicSynthNode} from '../ops.js';
@@ -90,9 +91,10 @@ function phaseTotals(backend, increments, prefix, a) {
 // The initial phases are read back in any case, and checked.
 function harmonicWebGL({inputs, backend, attrs}) {
   const a = harmonicArgs(KERNEL, inputs, attrs);
-  const {f0, amplitude, harmonicDistribution, initialPhase} = inputs;
-  const host = {f0: hostValues(backend, f0), amplitude: hostValues(backend, amplitude),
-                harmonicDistribution: hostValues(backend, harmonicDistribution)};
+  const {initialPhase} = inputs;
+  const host = {f0: hostValues(backend, inputs.f0),
+                amplitude: hostValues(backend, inputs.amplitude),
+                harmonicDistribution: hostValues(backend, inputs.harmonicDistribution)};
   checkHarmonicValues(KERNEL, host, a, storageOf('webgl'));
   const onGPU = Object.values(host).includes(null);
   const phase0Values = initialPhase != null ? backend.readSync(initialPhase.dataId) : null;
@@ -104,12 +106,17 @@ function harmonicWebGL({inputs, backend, attrs}) {
   const scanValues = [[mod.lo, mod.hi], [mod.shift], scaleOf(mod.shift)];
   const values = [[mod.lo, mod.hi], [mod.shift], [a.nyquist], [mod.invP]];
   const passes = new Passes(backend);
+  const exact = new ExactInputs(backend);  // float16 mode: CPU-resident controls as R32F
   const owned = [];  // [tensor, label] made here that no pass returned
   let ranges = null;  // the controls' minima and maxima, where they are on the GPU only
   try {
+    const [f0, amplitude, harmonicDistribution] =
+        [inputs.f0, inputs.amplitude, inputs.harmonicDistribution].map(x => exact.input(x));
     let units = null;
     let phase0 = null;
-    if (onGPU) ranges = controlRanges(backend, inputs, a);  // TF.js's ops: not passes
+    if (onGPU) {  // TF.js's ops: not passes
+      ranges = controlRanges(backend, {f0, amplitude, harmonicDistribution}, a);
+    }
     if (phase0Values !== null) {
       units = phaseUnits(phase0Values, mod.p);
       phase0 = initialPhaseDigits(backend, units, b, k, k4);
@@ -158,6 +165,7 @@ function harmonicWebGL({inputs, backend, attrs}) {
       notePass('free', label);
     }
     if (ranges) [ranges.low, ranges.high].forEach(t => backend.disposeIntermediateTensorInfo(t));
+    exact.release();
   }
 }
 
