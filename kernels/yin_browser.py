@@ -6,10 +6,11 @@ units of its derived bound, budget 1; inf for a lag the d' intervals exclude), r
 in each of its TF.js modes (webgl: both; webgpu: float32). The baseline is the float64
 numpy reference's time, as in the GL suite.
 
-The webgl kernel uploads each row scaled by a power of two (exact): TF.js float16 mode
-rounds that upload to float16 as the driver converts (:func:`cumsum_browser.held` reads it
-back), so there the reference is computed from the scaled rows as the page holds them,
-scaled back (exact): the suite measures the kernel, not the input rounding. The long
+The webgl kernel uploads each row scaled by a power of two (exact), in float16 mode into
+an R32F texture of its own (js/src/exact_upload.js; with ``ddspgl.setExactUpload(false)``
+TF.js rounds that upload to float16 as the driver converts), so the reference is computed
+from the scaled rows as the kernel holds them (:func:`cumsum_browser.kernel_held`), scaled
+back (exact): the suite measures the kernel, not the input rounding. The long
 input (a minute) stays with the GL suite.
 """
 
@@ -22,7 +23,7 @@ from functools import partial
 import numpy as np
 
 from . import yin, yin_suite
-from .cumsum_browser import held
+from .cumsum_browser import kernel_held
 from .suite import Case, Result
 
 SPECS = tuple(name for name, spec in yin_suite.SPECS.items() if not spec.slow)
@@ -37,14 +38,14 @@ def options(name: str) -> dict:
 
 def stored(page, storage: str, name: str) -> np.ndarray:
     """The case's rows as the kernel reads them, at the input's own scale: x itself in
-    float32 mode; in float16 mode (webgl), the scaled upload as the page holds it, scaled
+    float32 mode; in float16 mode (webgl), the scaled upload as the kernel holds it, scaled
     back."""
     x = yin_suite.inputs(name)
     if storage == "float32":
         return x
     rows = x.reshape(-1, x.shape[-1])
     scale = yin.row_scale(rows)[:, None].astype(np.int32)
-    kept, _ = held(page, np.ldexp(rows, scale))
+    kept, _ = kernel_held(page, np.ldexp(rows, scale))
     return np.ldexp(kept, -scale).reshape(x.shape)
 
 

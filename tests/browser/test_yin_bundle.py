@@ -5,9 +5,9 @@ The webgl kernel runs the pass plan of kernels/yin.graph on the GLSL bodies of g
 held, in both TF.js modes, to the per-frame budget the GL suite holds it to
 (kernels/yin.deviation: a lag the derived d' intervals allow, f0 and confidence inside the
 derived intervals at that lag) against the float64 reference of kernels/yin.py. The kernel
-uploads each row scaled by a power of two (exact); TF.js float16 mode rounds that upload
-to float16 (as the driver converts: see kernels/cumsum_browser.held), so there the reference
-is computed from the scaled rows as the page holds them, scaled back (exact): the test
+uploads each row scaled by a power of two (exact), in float16 mode into an R32F texture of
+its own (js/src/exact_upload.js), so the reference is computed from the scaled rows as the
+kernel holds them (kernels/cumsum_browser.kernel_held), scaled back (exact): the test
 measures the kernel, not the input rounding. The plain JS fallback (cpu, wasm) computes in
 float64, whose error lies far inside the float32 kernel's budget it is held to.
 """
@@ -89,8 +89,8 @@ def _held(host, storage: str, name: str) -> np.ndarray:
     x = yin_suite.inputs(name)
     rows = x.reshape(-1, x.shape[-1])
     scale = yin.row_scale(rows)[:, None].astype(np.int32)
-    held, how = cumsum_browser.held(host.page(storage), np.ldexp(rows, scale))
-    assert storage == "float16" or how == "exact", how
+    held, how = cumsum_browser.kernel_held(host.page(storage), np.ldexp(rows, scale))
+    assert how == "exact", how
     return np.ldexp(held, -scale).reshape(x.shape)
 
 

@@ -4,6 +4,7 @@
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {yinArgs} from '../checks.js';
+import {ExactInputs} from '../exact_upload.js';
 import {yinJS} from '../fallback/yin.js';
 import {notePass} from '../pass_hook.js';
 import {Passes} from '../passes.js';
@@ -65,7 +66,8 @@ function yinWebGL({inputs, backend, attrs}) {
   const values = backend.readSync(inputs.x.dataId);
   checkValues(KERNEL, 'x', values, 'float32');
   const passes = new Passes(backend);
-  const x = backend.makeTensorInfo([a.batch, pl.padded], 'float32', paddedRows(values, a, pl));
+  const exact = new ExactInputs(backend);  // float16 mode: the scaled rows as R32F
+  const x = exact.tensor([a.batch, pl.padded], paddedRows(values, a, pl));
   try {
     const blocks = passes.run(
         makeProgram('yin_blocks', ['x'], [a.batch * pl.blocks, pl.lags4, 2, 2],
@@ -90,7 +92,7 @@ function yinWebGL({inputs, backend, attrs}) {
         {inputs: {x: pick}, backend, attrs: {shape: [...a.lead, a.frames, 4]}});
   } finally {
     passes.freeAll();
-    backend.disposeIntermediateTensorInfo(x);
+    exact.release();
     notePass('free', 'x padded');
   }
 }
