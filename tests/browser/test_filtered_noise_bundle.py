@@ -4,10 +4,11 @@ The webgl kernel runs the pass plan of kernels/filtered_noise.graph on the GLSL 
 glsl/ and is held, in both TF.js modes, to the per-sample bound the GL suite holds it to
 (kernels/filtered_noise.derived_bound, plus half a float16 ulp in float16 mode) against
 the float64 reference of kernels/filtered_noise.py fed the same noise bits
-(kernels/filtered_noise.noise). TF.js float16 mode uploads the magnitudes as float16
-(as the driver converts: see kernels/cumsum_browser.held), so there the reference is
-computed from the magnitudes as the page holds them: the test measures the kernel, not
-the input rounding. The plain JS fallback (cpu, wasm) computes in float64 and is held to
+(kernels/filtered_noise.noise). In float16 mode the kernel uploads magnitudes the host
+holds into an RGBA32F texture of its own (js/src/exact_upload.js) where TF.js would round
+them to float16; the reference is computed from the magnitudes as the kernel holds them
+(kernels/cumsum_browser.kernel_held): the test measures the kernel, not the input
+rounding. The plain JS fallback (cpu, wasm) computes in float64 and is held to
 its own derived bound.
 """
 
@@ -104,8 +105,8 @@ def _reference(host, storage: str, name: str):
     """(magnitudes as the page holds them, reference, per-sample bound with the write)."""
     mags = _magnitudes(name)
     b, f, k, n, w = SHAPES[name]
-    held, how = cumsum_browser.held(host.page(storage), mags.reshape(b * f, k))
-    assert storage == "float16" or how == "exact", how
+    held, how = cumsum_browser.kernel_held(host.page(storage), mags.reshape(b * f, k))
+    assert how == "exact", how
     held = held.reshape(mags.shape)
     ref = filtered_noise.reference(held, filtered_noise.noise(b, n, seed=SEED), window_size=w)
     bound = filtered_noise.derived_bound(held, n_samples=n, window_size=w)
@@ -263,7 +264,8 @@ def test_gpu_resident_bad_frame_makes_the_samples_it_reaches_nan(host, storage, 
     """Magnitudes on the GPU only (m + 0) with NaN or Inf in frame 3 of row 0: the samples
     whose taps read frame 3 (q in [192, 256): outputs m with m + 62 - 127 < 256 and
     m + 62 >= 192, i.e. 130 ... 320) come out NaN; every other sample is bit for bit the
-    good call's."""
+    good call's (on the GPU too: in float16 mode a host tensor is uploaded exactly, m + 0
+    holds 0.01 as float16)."""
     got = host.page(storage).evaluate(
         "([value]) => { const bad = {NaN: NaN, Infinity: Infinity}[value];"
         " const run = (v, gpu) => { const a = Array.from({length: 2}, () =>"
@@ -271,7 +273,7 @@ def test_gpu_resident_bad_frame_makes_the_samples_it_reaches_nan(host, storage, 
         " a[0][3][7] = v; const m = tf.tensor(a); const mg = gpu ? tf.add(m, 0) : m;"
         " const y = ddspgl.filteredNoise(mg, {nSamples: 640, seed: 5});"
         " const out = y.arraySync(); tf.dispose([m, mg, y]); return out; };"
-        " const before = tf.memory(); const ref = run(0.01, false); const got = run(bad, true);"
+        " const before = tf.memory(); const ref = run(0.01, true); const got = run(bad, true);"
         " const after = tf.memory(); return {ref, got,"
         " leaked: after.numTensors - before.numTensors,"
         " bytes: after.numBytesInGPU - before.numBytesInGPU}; }",

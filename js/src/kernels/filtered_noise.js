@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {KERNEL_NAMES} from '../generated/constants.js';
 import {checkOptions} from '../checks.js';
+import {ExactInputs} from '../exact_upload.js';
 import {filteredNoiseJS} from '../fallback/filtered_noise.js';
 import {asTensor} from '../ops.js';
 import {notePass} from '../pass_hook.js';
@@ -81,12 +82,14 @@ function filteredNoiseWebGL({inputs, backend, attrs}) {
   if (host !== null) checkNoiseValues(KERNEL, host, a, storageOf('webgl'));
   const taps = a.geometry.coef.length;
   const passes = new Passes(backend);
+  const exact = new ExactInputs(backend);  // float16 mode: host magnitudes as RGBA32F
   const owned = [];
   try {
     const [cosTable, tapTable] = tables(backend, a);
     owned.push([cosTable, 'cosTable'], [tapTable, 'taps']);
-    const mags = kernelFn('webgl', 'Reshape')(
-        {inputs: {x: inputs.magnitudes}, backend, attrs: {shape: [a.batch * a.frames, a.bands]}});
+    const rows = [a.batch * a.frames, a.bands];
+    const mags = kernelFn('webgl', 'Reshape')({inputs: {x: exact.input(inputs.magnitudes,
+      {packed: true, shape: rows})}, backend, attrs: {shape: rows}});
     owned.push([mags, 'magnitudes view']);
     const ir = passes.run(
         makeProgram('filtered_noise_ir', ['magnitudes', 'cosTable', 'taps'],
@@ -109,6 +112,7 @@ function filteredNoiseWebGL({inputs, backend, attrs}) {
       backend.disposeIntermediateTensorInfo(info);
       notePass('free', label);
     }
+    exact.release();
   }
 }
 
