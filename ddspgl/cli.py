@@ -398,6 +398,7 @@ def cmd_convert(args) -> int:
         min_bytes=args.min_bytes,
         compress=not args.no_compress,
         fuse=not args.no_fuse,
+        compact=not args.no_compact,
         float16=args.quantize_float16,
     )
     print(f"TF.js fixes: {len(res.fixes)} rewrites", file=sys.stderr)
@@ -409,6 +410,9 @@ def cmd_convert(args) -> int:
         fused = sum(1 for m in res.matches if isinstance(m, convert.fuse_mod.Match))
         print(f"fuse: {fused} patterns fused", file=sys.stderr)
         _print_changes(res.matches)
+    if not args.no_compact:
+        print("compact:", file=sys.stderr)
+        _print_changes(res.compacted)
     if args.quantize_float16:
         _print_changes(res.quantized)
     print(convert.size_table(res.sizes))
@@ -422,6 +426,17 @@ def cmd_compress(args) -> int:
     res = convert.compress_folder(args.model_dir, args.output, min_bytes=args.min_bytes)
     print(f"compress: {len(res.changes)} rewrites", file=sys.stderr)
     _print_changes(res.changes)
+    print(convert.size_table(res.sizes))
+    print(f"wrote {Path(args.output)}", file=sys.stderr)
+    return 0
+
+
+def cmd_compact(args) -> int:
+    from .model import convert
+
+    res = convert.compact_folder(args.model_dir, args.output)
+    print("compact:", file=sys.stderr)
+    _print_changes(res.compacted)
     print(convert.size_table(res.sizes))
     print(f"wrote {Path(args.output)}", file=sys.stderr)
     return 0
@@ -536,7 +551,7 @@ def _byte_count(text: str) -> int:
 
 
 def _model_parsers(sub) -> None:
-    """convert, compress, fuse: the model tools of ddspgl.model."""
+    """convert, compress, fuse, compact: the model tools of ddspgl.model."""
     from .model.compress import MIN_BYTES
 
     out_help = "output folder, created (must not exist or be empty)"
@@ -544,7 +559,7 @@ def _model_parsers(sub) -> None:
     p = sub.add_parser(
         "convert",
         help="tensorflowjs_converter on a SavedModel (a ddsp export too: Roll and "
-        "layer norm rewritten for TF.js), then compress and fuse "
+        "layer norm rewritten for TF.js), then compress, fuse and compact "
         '(needs pip install "ddspgl[convert]")',
     )
     p.add_argument("saved_model", help="TF SavedModel folder")
@@ -554,6 +569,7 @@ def _model_parsers(sub) -> None:
     p.add_argument("--min-bytes", type=_byte_count, default=MIN_BYTES, help=min_help)
     p.add_argument("--no-compress", action="store_true", help="skip the compress rewrite")
     p.add_argument("--no-fuse", action="store_true", help="skip the fuse rewrite")
+    p.add_argument("--no-compact", action="store_true", help="skip the compact rewrite")
     p.add_argument(
         "--quantize-float16",
         action="store_true",
@@ -578,6 +594,16 @@ def _model_parsers(sub) -> None:
     p.add_argument("model_dir", help="TF.js graph model folder (model.json + shards)")
     p.add_argument("-o", "--output", required=True, help=out_help)
     p.set_defaults(func=cmd_fuse)
+
+    p = sub.add_parser(
+        "compact",
+        help="short node names, no control inputs or attrs TF.js never reads, model.json "
+        'without whitespace (TF.js graph model; needs pip install "ddspgl[convert]" for '
+        "TF.js's op lists)",
+    )
+    p.add_argument("model_dir", help="TF.js graph model folder (model.json + shards)")
+    p.add_argument("-o", "--output", required=True, help=out_help)
+    p.set_defaults(func=cmd_compact)
 
 
 def main(argv: list[str] | None = None) -> int:
