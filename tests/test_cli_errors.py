@@ -262,7 +262,7 @@ CASES = {
     ),
     "convert: no -o": ("convert", lambda t, m: ["convert", str(t)], "required: -o/--output"),
 }
-for _tool in ("compress", "fuse"):
+for _tool in ("compress", "fuse", "compact"):
     CASES |= {
         f"{_tool}: OUT under a file": (
             _tool,
