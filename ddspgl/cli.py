@@ -455,6 +455,29 @@ def cmd_fuse(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    from .tools import browser, models_report
+
+    for saved in args.saved_model:
+        if not (Path(saved) / "saved_model.pb").is_file():
+            raise CliError(f"{saved}: no saved_model.pb (expected a ddsp export's SavedModel)")
+    _writable(Path(args.root) / models_report.REPORT_DIR)
+    try:
+        report = models_report.run(
+            [Path(s) for s in args.saved_model],
+            angle=args.angle,
+            reps=args.reps,
+            storages=args.storage or models_report.STORAGES,
+            log=lambda what: print(what, file=sys.stderr, flush=True),
+        )
+    except browser.BrowserUnavailable as exc:
+        raise ContextError(f"browser unavailable: {exc}") from exc
+    print(models_report.markdown(report))
+    for path in models_report.write(report, Path(args.root) / models_report.REPORT_DIR):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ddspgl", description=__doc__)
     common = _Parser(add_help=False)
@@ -539,6 +562,17 @@ def _kernel_option(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    """A count of 1 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
+
+
 def _byte_count(text: str) -> int:
     """A --min-bytes value: a whole number of bytes, 0 or more."""
     try:
@@ -604,6 +638,24 @@ def _model_parsers(sub) -> None:
     p.add_argument("model_dir", help="TF.js graph model folder (model.json + shards)")
     p.add_argument("-o", "--output", required=True, help=out_help)
     p.set_defaults(func=cmd_compact)
+
+    p = sub.add_parser(
+        "models",
+        help="ddsp exports in headless Chromium: the stock conversion against ddspgl's, "
+        "time per call (decoder and synthesizers), peak GPU memory, bytes, accuracy; "
+        "writes reports/models/<renderer>.*",
+    )
+    p.add_argument("saved_model", nargs="+", help="ddsp export (SavedModel folder)")
+    p.add_argument("--angle", choices=("swiftshader", "egl"), default="swiftshader")
+    p.add_argument("--reps", type=_positive, default=5, help="timed calls per variant (default 5)")
+    p.add_argument(
+        "--storage",
+        action="append",
+        choices=("float32", "float16"),
+        help="TF.js mode, repeatable (default: both)",
+    )
+    p.add_argument("--root", default=".", help="folder that holds reports/ (default: .)")
+    p.set_defaults(func=cmd_models)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,20 @@ def _must_not_run(*args, **kwargs):
     raise AssertionError("the work started before its arguments were checked")
 
 
+def _models_stub(monkeypatch) -> None:
+    from ddspgl.tools import models_report
+
+    monkeypatch.setattr(models_report, "run", _must_not_run)
+
+
+def _saved(root: Path) -> Path:
+    """A folder that looks like a SavedModel (its run is stubbed out)."""
+    folder = root / "saved_model"
+    folder.mkdir()
+    (folder / "saved_model.pb").write_bytes(b"")
+    return folder
+
+
 def _unwritable(tmp_path: Path) -> Path:
     """A folder path that cannot be created: under a read-only folder, or (as root, whom
     permissions do not stop) under /proc, where nothing can be made."""
@@ -261,6 +275,30 @@ CASES = {
         "no saved_model.pb",
     ),
     "convert: no -o": ("convert", lambda t, m: ["convert", str(t)], "required: -o/--output"),
+    # models
+    "models: no SavedModel": (
+        "models",
+        lambda t, m: (_models_stub(m), ["models", str(t / "nothing")])[1],
+        "no saved_model.pb",
+    ),
+    "models: --reps 0": (
+        "models",
+        lambda t, m: (_models_stub(m), ["models", str(_saved(t)), "--reps", "0"])[1],
+        "must be 1 or more",
+    ),
+    "models: unknown storage": (
+        "models",
+        lambda t, m: (_models_stub(m), ["models", str(_saved(t)), "--storage", "int8"])[1],
+        "invalid choice",
+    ),
+    "models: reports unwritable": (
+        "models",
+        lambda t, m: (
+            _models_stub(m),
+            ["models", str(_saved(t)), "--root", str(_unwritable(t))],
+        )[1],
+        "cannot write in",
+    ),
 }
 for _tool in ("compress", "fuse", "compact"):
     CASES |= {

@@ -2,10 +2,13 @@
 
 For each SavedModel (a ddsp export, ``AutoencoderInference(...).save_model``):
 
-- **stock**: ``ddspgl convert --no-compress --no-fuse``: the converter with only what
-  TF.js 4.22 needs to run the graph at all (the Roll and layer-norm rewrites), what a
-  ddsp user gets from ``ddsp_export`` plus those two fixes;
-- **ddspgl**: ``ddspgl convert`` (compress, fuse onto ddspgl's kernels);
+- **stock**: ``ddspgl convert --no-fuse --no-compact``: the converter with only what
+  TF.js 4.22 needs to run the graph at all (the Roll and layer-norm rewrites, and
+  compress: the converter folds ``tf.zeros_like`` of the [1, n, K] envelope into a dense
+  constant, 25.6 MB at 4 s, and TF.js in SwiftShader stalls on it, 4 programs into the
+  first call and nothing for minutes after; compress rebuilds it as a Fill), what a ddsp
+  user gets from ``ddsp_export`` plus those fixes;
+- **ddspgl**: ``ddspgl convert`` (compress, fuse onto ddspgl's kernels, compact);
 - **ddspgl-f16**: the same with ``--quantize-float16`` (its size; its audio is timed too).
 
 All three run in one page per TF.js mode (float32 and float16 textures), interleaved
@@ -13,7 +16,9 @@ All three run in one page per TF.js mode (float32 and float16 textures), interle
 export's frames) and, where the graph still draws noise with RandomUniform, the same
 uniform draw. Per model and mode: warm median milliseconds per call (the audio read back)
 and of a call for the frame-rate controls alone (the decoder; the synthesizers are the
-difference), peak ``numBytesInGPUAllocated`` above the weights and inputs, the files'
+difference), peak ``numBytesInGPUAllocated`` above the inputs during the first call in
+a fresh page (weights uploaded, intermediates and TF.js's texture pool: what the page
+needs) and peak ``numBytesInGPU`` (textures in use) during a warm call, the files'
 bytes, and accuracy: the harmonic audio against kernels/harmonic.py's float64 synthesis
 from the page's own controls (read back), the filtered noise against
 kernels/filtered_noise.py's float64 reference of the noise it filtered, as SNR in dB.
@@ -34,7 +39,7 @@ from . import browser, figures, reports
 
 REPORT_DIR = Path("reports") / "models"
 VARIANTS = {  # name -> convert() options
-    "stock": {"compress": False, "fuse": False},
+    "stock": {"fuse": False, "compact": False},
     "ddspgl": {},
     "ddspgl-f16": {"float16": True},
 }
@@ -129,8 +134,10 @@ def accuracy(outputs: dict[str, np.ndarray], model: graph.Model, fed: dict, shap
     }
 
 
-def run(saved_models: list[Path], *, angle="swiftshader", reps=5, log=print) -> dict:
-    """The report's rows: every model, variant and mode."""
+def run(
+    saved_models: list[Path], *, angle="swiftshader", reps=5, storages=STORAGES, log=print
+) -> dict:
+    """The report's rows: every model, variant and TF.js mode (`storages`)."""
     rows, info = [], {}
     with tempfile.TemporaryDirectory(prefix="ddspgl-models-") as tmp:
         root = Path(tmp)
@@ -139,13 +146,13 @@ def run(saved_models: list[Path], *, angle="swiftshader", reps=5, log=print) -> 
             name = model_name(saved)
             log(f"{name}: converting")
             plans[name] = convert_all(Path(saved), root / name, log)
-        with browser.BrowserHost(STORAGES, extra=root, angle=angle) as host:
+        with browser.BrowserHost(tuple(storages), extra=root, angle=angle) as host:
             info = host.info()
             for name, variants in plans.items():
                 shape = _synth_shape(variants["ddspgl"][1])
                 loaded = {v: graph.load(folder) for v, (folder, _) in variants.items()}
                 fed = {v: feeds(m, shape) for v, m in loaded.items()}
-                for storage in STORAGES:
+                for storage in storages:
                     log(f"{name}: {storage} textures, {reps} calls per variant")
                     spec = {
                         "models": [
@@ -160,17 +167,34 @@ def run(saved_models: list[Path], *, angle="swiftshader", reps=5, log=print) -> 
                             for v in VARIANTS
                         ],  # fmt: skip
                         "outputs": list(READ),
-                        "decoder": list(DECODER),
+                        "parts": {
+                            "call": ["audio_synth"],
+                            "decoder": list(DECODER),
+                            "synthesizers": ["add_signal"],
+                        },
                         "reps": reps,
                     }
                     page = host.page(storage)
-                    for res in page.evaluate("spec => harness.runModels(spec)", spec):
+                    results = page.evaluate("spec => harness.runModels(spec)", spec)
+                    for res, model in zip(results, spec["models"], strict=True):
                         v = res["name"]
+                        res.update(_memory(host, storage, model, spec["outputs"][:1]))
                         rows.append(
                             _row(name, v, storage, res, loaded[v], fed[v], shape,
                                  variants[v][0])
                         )  # fmt: skip
     return {"info": info, "angle": angle, "reps": reps, "rows": rows}
+
+
+def _memory(host, storage: str, model: dict, outputs: list[str]) -> dict:
+    """harness.modelMemory in a fresh page (an empty texture pool): the first call's peak
+    numBytesInGPUAllocated above the inputs."""
+    page = browser.BrowserPage(host, storage)
+    try:
+        spec = {"url": model["url"], "feeds": model["feeds"], "outputs": outputs}
+        return page.evaluate("spec => harness.modelMemory(spec)", spec)
+    finally:
+        page.close()
 
 
 def _row(name, variant, storage, res, model, fed, shape, folder) -> dict:
@@ -187,7 +211,9 @@ def _row(name, variant, storage, res, model, fed, shape, folder) -> dict:
     for k, b64 in res["outputs"].items():
         flat = browser.decode(b64, [-1])
         outs[k] = flat.reshape(shapes.get(k, (1, frames, -1)))
-    full, dec = statistics.median(res["full"]), statistics.median(res["decoder"])
+    times = res["times"]
+    full, dec = statistics.median(times["call"]), statistics.median(times["decoder"])
+    synth = statistics.median(times["synthesizers"])
     return {
         "model": name,
         "variant": variant,
@@ -196,11 +222,11 @@ def _row(name, variant, storage, res, model, fed, shape, folder) -> dict:
         "sample_rate": shape["sample_rate"],
         "call_ms": full,
         "decoder_ms": dec,
-        "synth_ms": full - dec,
-        "calls_ms": res["full"],
-        "decoder_calls_ms": res["decoder"],
+        "synth_ms": synth - dec,
+        "effects_ms": full - synth,
+        "times_ms": times,
         "peak_bytes": res["peakBytes"],
-        "base_bytes": res["baseBytes"],
+        "peak_in_use_bytes": res["peakInUseBytes"],
         "files": graph.sizes(folder),
         **accuracy(outs, model, fed, shape),
     }
@@ -230,19 +256,27 @@ def markdown(report: dict) -> str:
         f"Median of {report['reps']} warm calls per variant, the variants of a model "
         "interleaved in one page per TF.js mode. *call*: one `executeAsync` for "
         "`audio_synth`, read back; *decoder*: a call for the frame-rate controls alone; "
-        "*synth*: the difference. *peak*: the most `numBytesInGPUAllocated` above the "
-        "weights and inputs during one call. SNR: the harmonic and noise audio against "
-        "float64 synthesis (kernels/harmonic.py, kernels/filtered_noise.py) from the "
-        "controls the page itself computed; NaN where the audio is not finite.",
+        "*synth*: a call for `add_signal` (harmonic plus noise) less the decoder's; "
+        "*effects*: the call less that (the trainable reverb, where the export kept "
+        "it). *peak*: the most `numBytesInGPUAllocated` above the inputs during the "
+        "model's first call in a fresh page (weights uploaded, "
+        "intermediates, TF.js's texture pool); *in use*: the most `numBytesInGPU` "
+        "(textures in use) above its start during a warm call. SNR: the harmonic and "
+        "noise audio against float64 synthesis (kernels/harmonic.py, "
+        "kernels/filtered_noise.py) from the controls the page itself computed; NaN "
+        "where the audio is not finite.",
         "",
-        "| model | mode | variant | call ms | decoder ms | synth ms | ×stock call | "
-        "×stock synth | peak MiB | peak / stock | files KB | harmonic SNR dB | noise SNR dB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | mode | variant | call ms | decoder ms | synth ms | effects ms | "
+        "×stock call | ×stock synth | peak MiB | peak / stock | in use MiB | files KB | "
+        "harmonic SNR dB | noise SNR dB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     models = list(dict.fromkeys(r["model"] for r in rows))
     for model in models:
         for storage in STORAGES:
             stock = _get(rows, model, "stock", storage)
+            if stock is None:
+                continue
             for variant in VARIANTS:
                 r = _get(rows, model, variant, storage)
                 if r is None:
@@ -252,8 +286,10 @@ def markdown(report: dict) -> str:
                 mem = r["peak_bytes"] / stock["peak_bytes"] if stock["peak_bytes"] else 0
                 lines.append(
                     f"| {model} | {storage} | {variant} | {r['call_ms']:.0f} | "
-                    f"{r['decoder_ms']:.0f} | {r['synth_ms']:.0f} | {speed:.1f} | "
+                    f"{r['decoder_ms']:.0f} | {r['synth_ms']:.0f} | {r['effects_ms']:.0f} | "
+                    f"{speed:.1f} | "
                     f"{synth:.1f} | {r['peak_bytes'] / 2**20:.1f} | {mem:.3f} | "
+                    f"{r['peak_in_use_bytes'] / 2**20:.1f} | "
                     f"{r['files']['total'] / 1000:.0f} | {_db(r['harmonic_snr_db'])} | "
                     f"{_db(r['noise_snr_db'])} |"
                 )
@@ -261,23 +297,26 @@ def markdown(report: dict) -> str:
 
 
 def draw(report: dict, path: Path) -> None:
-    """Milliseconds per call, split into decoder and synthesizers, per model and mode."""
+    """Milliseconds per call of each part (decoder, synthesizers, effects), per variant,
+    one panel per model and mode, log scale."""
     import matplotlib.pyplot as plt
 
     rows = report["rows"]
     groups = [(r["model"], r["storage"]) for r in rows if r["variant"] == "stock"]
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.2 * len(groups), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.4 * len(groups), 4), squeeze=False)
     c = figures.colors()
+    parts = (("decoder_ms", "decoder"), ("synth_ms", "synthesizers"), ("effects_ms", "effects"))
+    width = 0.8 / len(parts)
     for ax, (model, storage) in zip(axes[0], groups, strict=True):
         names = [v for v in VARIANTS if _get(rows, model, v, storage)]
-        dec = [_get(rows, model, v, storage)["decoder_ms"] for v in names]
-        syn = [max(_get(rows, model, v, storage)["synth_ms"], 0.0) for v in names]
-        ax.bar(names, dec, color=c[0], label="decoder")
-        ax.bar(names, syn, bottom=dec, color=c[1], label="synthesizers")
+        for j, (key, label) in enumerate(parts):
+            ms = [max(_get(rows, model, v, storage)[key], 0.1) for v in names]
+            x = [i + (j - 1) * width for i in range(len(names))]
+            ax.bar(x, ms, width, color=c[j], label=label)
+        ax.set_xticks(range(len(names)), names, fontsize=8)
         ax.set_yscale("log")
         ax.set_title(f"{model}\n{storage} textures", fontsize=9)
-        ax.tick_params(axis="x", labelsize=8)
-    axes[0][0].set_ylabel("ms per call (log)")
+    axes[0][0].set_ylabel("ms per call (log; 0.1 = none)")
     axes[0][0].legend(fontsize=8)
     figures.save(fig, path)
 

@@ -371,7 +371,7 @@ const harness = (() => {
   const ready = init();
   return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic: synth.harmonic,
           stockHarmonic: synth.stockHarmonic, harmonicMemory: synth.harmonicMemory,
-          harmonicBench: synth.harmonicBench, yin, memoryRun, runModels: models.runModels, b64,
-          input, counter};
+          harmonicBench: synth.harmonicBench, yin, memoryRun, runModels: models.runModels,
+          modelMemory: models.modelMemory, b64, input, counter};
 })();
 window.harness = harness;
