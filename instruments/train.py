@@ -24,6 +24,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -184,7 +185,9 @@ def _atomic(out: Path, work: Callable[[Path], object]):
     (an interrupt too) remove it, so that nothing is left."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        # A new name beside `out`, made with the umask's mode (mkdtemp's would be 0700).
+        tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}"
+        tmp.mkdir()
     except OSError as exc:
         raise TrainError(f"{out}: cannot write: {exc.strerror or exc}") from None
     try:
