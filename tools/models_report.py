@@ -178,7 +178,8 @@ def run(
                     results = page.evaluate("spec => harness.runModels(spec)", spec)
                     for res, model in zip(results, spec["models"], strict=True):
                         v = res["name"]
-                        res.update(_memory(host, storage, model, spec["outputs"][:1]))
+                        first = spec["outputs"][:1]
+                        res.update(_memory(host, storage, model["url"], fed[v], first))
                         rows.append(
                             _row(name, v, storage, res, loaded[v], fed[v], shape,
                                  variants[v][0])
@@ -186,12 +187,16 @@ def run(
     return {"info": info, "angle": angle, "reps": reps, "rows": rows}
 
 
-def _memory(host, storage: str, model: dict, outputs: list[str]) -> dict:
+def _memory(host, storage: str, url: str, feeds: dict, outputs: list[str]) -> dict:
     """harness.modelMemory in a fresh page (an empty texture pool): the first call's peak
     numBytesInGPUAllocated above the inputs."""
     page = browser.BrowserPage(host, storage)
     try:
-        spec = {"url": model["url"], "feeds": model["feeds"], "outputs": outputs}
+        spec = {
+            "url": url,
+            "feeds": {k: {"key": host.put(a), "shape": list(a.shape)} for k, a in feeds.items()},
+            "outputs": outputs,
+        }
         return page.evaluate("spec => harness.modelMemory(spec)", spec)
     finally:
         page.close()
