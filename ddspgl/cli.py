@@ -181,6 +181,46 @@ def cmd_bundle(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .tools import serve
+
+    try:
+        serve.serve(args.port, Path(args.models) if args.models else None)
+    except serve.ServeError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def _serve_parser(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve the timbre-transfer page (app/) on 127.0.0.1 and print its URL",
+    )
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="port on 127.0.0.1 (default: 8000; 0: any free port)",
+    )
+    p.add_argument(
+        "--models",
+        default=None,
+        help="folder of instrument models: <name>/model.json and <name>/stats.json each "
+        "(default: app/models of the checkout)",
+    )
+    p.set_defaults(func=cmd_serve)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 65535], got {value}")
+    return value
+
+
 def cmd_bench(args) -> int:
     if args.backend == "browser":
         return _bench_browser(args)
@@ -546,6 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     _model_parsers(sub)
     _train_parser(sub)
+    _serve_parser(sub)
     return parser
 
 
