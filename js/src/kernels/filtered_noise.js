@@ -1,7 +1,7 @@
 // FilteredNoise on webgl: DDSP's filtered noise synthesizer with the pass plan of
 // kernels/filtered_noise.graph (each frame's impulse-response taps as exact digits, then
 // the audio pass drawing the noise on the fly); the op ddspgl.filteredNoise and the
-// graph-model node.
+// graph-model node. Its webgpu kernel is filtered_noise_webgpu.js.
 
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -17,6 +17,7 @@ import {float32Render} from '../textures.js';
 import {kernelFn} from '../tfjs_kernel.js';
 import {hostValues, storageOf} from '../value_checks.js';
 import {NOISE_ATTRS, checkNoiseValues, filteredNoiseArgs} from './filtered_noise_args.js';
+import {kernelConfig as filteredNoiseWebGPU} from './filtered_noise_webgpu.js';
 
 const KERNEL = KERNEL_NAMES.filtered_noise;
 const AUDIO_UNIFORMS = [{name: 'seed', type: 'ivec2'}, {name: 'sampleOffset', type: 'int'}];
@@ -161,6 +162,7 @@ export function filteredNoiseNode(node) {
 
 export const kernelConfigs = [
   {kernelName: KERNEL, backendName: 'webgl', kernelFunc: filteredNoiseWebGL},
+  filteredNoiseWebGPU,
   {kernelName: KERNEL, backendName: 'cpu', kernelFunc: filteredNoiseJS('cpu')},
   {kernelName: KERNEL, backendName: 'wasm', kernelFunc: filteredNoiseJS('wasm')},
 ];
