@@ -30,6 +30,7 @@ from . import (
     cumsum_suite,
     cumsum_webgpu,
     filtered_noise,
+    filtered_noise_browser,
     filtered_noise_suite,
     filtered_noise_webgpu,
     harmonic,
@@ -315,6 +316,7 @@ KERNELS: tuple[Kernel, ...] = (
             "write (kernels/filtered_noise.py)",
         ),
         suite=filtered_noise_suite.cases,
+        browser_suite=filtered_noise_browser.cases,
         programs={
             "filtered_noise_ir": filtered_noise.BODY_IR,
             "filtered_noise_audio": filtered_noise.BODY_AUDIO,

@@ -298,6 +298,22 @@ const harness = (() => {
     return result;
   }
 
+  // ddspgl.filteredNoise on the blob spec.key [spec.shape] with spec.options: the audio,
+  // timed with its readback, ddspgl's passes and every program TF.js ran counted.
+  async function filteredNoise(spec) {
+    const m = tf.tensor(await input(spec.key), spec.shape);
+    const passes = ddspgl.stats.passes;
+    const programs = counter.programs;
+    const start = performance.now();
+    const y = ddspgl.filteredNoise(m, spec.options);
+    const out = await read(y);
+    const ms = performance.now() - start;
+    const result = {b64: b64(out), shape: y.shape, ms, passes: ddspgl.stats.passes - passes,
+                    programs: counter.programs - programs};
+    tf.dispose([m, y]);
+    return result;
+  }
+
   const synth = makeHarmonicHarness({input, read, b64, median, withBackend, memoryAround,
                                      counter});
 
@@ -371,7 +387,7 @@ const harness = (() => {
   const ready = init();
   return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic: synth.harmonic,
           stockHarmonic: synth.stockHarmonic, harmonicMemory: synth.harmonicMemory,
-          harmonicBench: synth.harmonicBench, yin, memoryRun, runModels: models.runModels,
-          modelMemory: models.modelMemory, b64, input, counter};
+          harmonicBench: synth.harmonicBench, yin, filteredNoise, memoryRun,
+          runModels: models.runModels, modelMemory: models.modelMemory, b64, input, counter};
 })();
 window.harness = harness;
