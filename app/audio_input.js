@@ -133,7 +133,8 @@ export async function record(maxSeconds) {
     await ctx.close();
     throw e;
   }
-  async function stop() {
+  let stopped = null;
+  async function finishRecording() {
     stream.getTracks().forEach((t) => t.stop());
     const sampleRate = ctx.sampleRate;
     await ctx.close();
@@ -147,5 +148,6 @@ export async function record(maxSeconds) {
     finish();
     return {samples, sampleRate};
   }
+  const stop = () => stopped || (stopped = finishRecording());  // once, however often asked
   return {stop, done, sampleRate: ctx.sampleRate};
 }

@@ -7,6 +7,7 @@
 //     // -> {audio: Float32Array (16 kHz), sampleRate, f0Hz, loudnessDb (the input's, 250
 //     //    frames/s), confidence, controls, notes, timings}; rejects with the message the
 //     //    page shows (transfer.js says what is accepted)
+//   timbre.last;                   // the latest result, whichever button or call made it
 //
 // ?storage=float16 forces TF.js's float16 textures (WEBGL_FORCE_F16_TEXTURES), as on phones
 // without float32 render targets; the page shows which storage it got.
@@ -144,6 +145,7 @@ async function transferNow(samples, sampleRate, {instrument: name = $('instrumen
     $('download').download = `${name}.wav`;
     $('download').hidden = false;
     setStage(`done in ${(result.timings.total / 1000).toFixed(1)} s`, 1);
+    window.timbre.last = result;
     return result;
   } catch (e) {
     setMessage(e.message);
@@ -159,7 +161,11 @@ async function openFile(file) {
   try {
     setStage(`decoding ${file.name}`, 0);
     const {buffer, info} = await decodeFile(file, SAMPLE_RATE);
-    const notes = info ? [`${file.name}: ${info.sampleRate} Hz, ${info.channels} channel(s)`] : [];
+    const rate = info ? info.sampleRate : null;
+    const notes = [!rate ? `${file.name}: decoded at ${SAMPLE_RATE} Hz` :
+      rate === SAMPLE_RATE ? `${file.name}: ${rate} Hz` :
+        `${file.name}: ${rate} Hz, resampled to ${SAMPLE_RATE} Hz` +
+        (rate < SAMPLE_RATE ? ` (nothing above ${rate / 2} Hz in it)` : '')];
     await transfer(buffer, buffer.sampleRate, {notes});
   } catch (e) {
     setMessage(e.message);
@@ -172,8 +178,9 @@ let recording = null;
 async function toggleRecord() {
   const button = $('record');
   if (recording) {
-    const {samples, sampleRate} = await recording.stop();
+    const current = recording;
     recording = null;
+    const {samples, sampleRate} = await current.stop();
     button.textContent = '● Record';
     transfer(samples, sampleRate).catch(() => {});  // the page shows the message
     return;
@@ -204,4 +211,4 @@ const ready = init().catch((e) => {
   setStage('not ready', 0);
   throw e;
 });
-window.timbre = {ready, instruments: names, transfer};
+window.timbre = {ready, instruments: names, transfer, last: null};
