@@ -93,6 +93,10 @@ function player(id, samples, rate) {
   return urls[id];
 }
 
+function octaves(n) {
+  return `${n > 0 ? '+' : ''}${n} octave${Math.abs(n) === 1 ? '' : 's'}`;
+}
+
 function draw(r, frames) {
   const lanes = [{samples: r.input, color: '#3465a4', name: 'input'}];
   if (r.audio) lanes.push({samples: r.audio, color: '#c4472b', name: 'result'});
@@ -102,7 +106,7 @@ function draw(r, frames) {
   const tracks = [{values: r.f0Hz.map(midi), color: '#3465a4', name: 'input pitch', mask: voiced}];
   if (r.controls) {
     tracks.push({values: r.controls.f0Hz.map(midi), color: '#c4472b',
-                 name: `to the instrument (${r.controls.octaves} octaves)`, mask: voiced});
+                 name: `to the instrument (${octaves(r.controls.octaves)})`, mask: voiced});
   }
   drawTracks($('pitch'), tracks, frames, {min: 24, max: 108, unit: 'MIDI'});
   if (!r.loudnessDb) return;
