@@ -136,6 +136,44 @@ def test_no_request_leaves_127_0_0_1(page, server):
     assert [u for u in page.requests if not local(u, server.url)] == []
 
 
+# -- chunks -------------------------------------------------------------------------------------
+
+
+def test_chunks_cover_the_input_and_cross_over_at_equal_power(page):
+    """app/chunks.js: every frame in a chunk, neighbours overlapping by the plan's overlap;
+    the fade-out and fade-in of a crossover, each written to a float32 output, have powers
+    summing to 1 within twice their float32 rounding (2 (2 u) with u = 2^-24: each value
+    within u relative, its square within 2 u)."""
+    got = page.evaluate(
+        """async () => {
+      const c = await import('/chunks.js');
+      const plans = [];
+      for (const frames of [4, 125, 250, 1000]) {
+        for (const total of [1, 3, frames - 1, frames, frames + 1, 2 * frames, 2501, 75001]) {
+          plans.push({frames, total, ...c.plan(total, frames)});
+        }
+      }
+      const fade = 4096;
+      const out = (a, b) => {
+        const o = new Float32Array(3 * fade);
+        c.addChunk(o, new Float32Array(2 * fade).fill(a), 0, fade, true);
+        c.addChunk(o, new Float32Array(2 * fade).fill(b), fade, fade, false);
+        return Array.from(o.subarray(fade, 2 * fade));
+      };
+      return {plans, fadeOut: out(1, 0), fadeIn: out(0, 1)};
+    }"""
+    )
+    for p in got["plans"]:
+        frames, total, starts, overlap = p["frames"], p["total"], p["starts"], p["overlap"]
+        assert overlap == min(64, frames // 4)
+        assert starts[0] == 0 and starts[-1] + frames >= total
+        assert len(starts) == 1 or starts[-1] + overlap < total  # no chunk past the end
+        assert all(b - a == frames - overlap for a, b in zip(starts, starts[1:], strict=False))
+    power = np.square(got["fadeOut"]) + np.square(got["fadeIn"])
+    assert np.all(np.abs(power - 1) <= 4 * 2.0**-24)
+    assert got["fadeOut"][0] > 0.99 and got["fadeIn"][-1] > 0.99
+
+
 # -- the API on a sung phrase ------------------------------------------------------------------
 
 
