@@ -15,8 +15,9 @@ are float32) are :mod:`filtered_noise`'s. Two dispatches, as the webgl kernel's 
    compensated sum. The noise is the same counter-based stream, bit for bit
    (glsl/wgsl/lib/noise_uniform.wgsl: WGSL's ``u32`` arithmetic wraps modulo 2^32 as
    GLSL's does), but a workgroup draws the ``WORKGROUP + L - 1`` values its samples read
-   into workgroup memory once, before one barrier: about ``1 + L / WORKGROUP`` hashes of
-   two PCG rounds each per sample instead of L (129 at the production shape, L = 128).
+   into workgroup memory once, before one barrier: ``1 + (L - 1) / WORKGROUP`` draws (two
+   PCG rounds each) per sample instead of L (about 3 instead of 128 at the production
+   shape).
 
 WGSL's float32 ``+``, ``-`` and ``*`` are correctly rounded (a compiler may flush subnormal
 values to zero, as the budget's FLUSH term allows, or contract a product into the next
