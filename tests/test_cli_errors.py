@@ -275,6 +275,13 @@ CASES = {
         "no saved_model.pb",
     ),
     "convert: no -o": ("convert", lambda t, m: ["convert", str(t)], "required: -o/--output"),
+    # serve
+    "serve: no models folder": (
+        "serve",
+        lambda t, m: ["serve", "--models", str(t / "missing")],
+        "is not a folder",
+    ),
+    "serve: port out of range": ("serve", lambda t, m: ["serve", "--port", "70000"], "--port"),
     # models
     "models: no SavedModel": (
         "models",
