@@ -241,8 +241,9 @@ def _row(name, variant, storage, res, model, fed, shape, folder) -> dict:
 
 
 def _get(rows, model, variant, storage) -> dict | None:
+    """The row of `model` ((name, n_samples)), `variant` and `storage`."""
     for r in rows:
-        if (r["model"], r["variant"], r["storage"]) == (model, variant, storage):
+        if ((r["model"], r["n_samples"]), r["variant"], r["storage"]) == (model, variant, storage):
             return r
     return None
 
@@ -276,12 +277,13 @@ def markdown(report: dict) -> str:
         "harmonic SNR dB | noise SNR dB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    models = list(dict.fromkeys(r["model"] for r in rows))
+    models = list(dict.fromkeys((r["model"], r["n_samples"]) for r in rows))
     for model in models:
         for storage in STORAGES:
             stock = _get(rows, model, "stock", storage)
             if stock is None:
                 continue
+            seconds = stock["n_samples"] / stock["sample_rate"]
             for variant in VARIANTS:
                 r = _get(rows, model, variant, storage)
                 if r is None:
@@ -290,7 +292,7 @@ def markdown(report: dict) -> str:
                 synth = stock["synth_ms"] / max(r["synth_ms"], 1e-3)
                 mem = r["peak_bytes"] / stock["peak_bytes"] if stock["peak_bytes"] else 0
                 lines.append(
-                    f"| {model} | {storage} | {variant} | {r['call_ms']:.0f} | "
+                    f"| {model[0]} ({seconds:g} s) | {storage} | {variant} | {r['call_ms']:.0f} | "
                     f"{r['decoder_ms']:.0f} | {r['synth_ms']:.0f} | {r['effects_ms']:.0f} | "
                     f"{speed:.1f} | "
                     f"{synth:.1f} | {r['peak_bytes'] / 2**20:.1f} | {mem:.3f} | "
@@ -307,7 +309,7 @@ def draw(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = report["rows"]
-    groups = [(r["model"], r["storage"]) for r in rows if r["variant"] == "stock"]
+    groups = [((r["model"], r["n_samples"]), r["storage"]) for r in rows if r["variant"] == "stock"]
     fig, axes = plt.subplots(1, len(groups), figsize=(3.4 * len(groups), 4), squeeze=False)
     c = figures.colors()
     parts = (("decoder_ms", "decoder"), ("synth_ms", "synthesizers"), ("effects_ms", "effects"))
@@ -320,7 +322,8 @@ def draw(report: dict, path: Path) -> None:
             ax.bar(x, ms, width, color=c[j], label=label)
         ax.set_xticks(range(len(names)), names, fontsize=8)
         ax.set_yscale("log")
-        ax.set_title(f"{model}\n{storage} textures", fontsize=9)
+        seconds = model[1] / _get(rows, model, "stock", storage)["sample_rate"]
+        ax.set_title(f"{model[0]}, {seconds:g} s\n{storage} textures", fontsize=9)
     axes[0][0].set_ylabel("ms per call (log; 0.1 = none)")
     axes[0][0].legend(fontsize=8)
     figures.save(fig, path)

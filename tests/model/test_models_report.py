@@ -33,7 +33,7 @@ def test_models_report_on_a_real_export(ddsp_exports, tmp_path, capsys):
         assert rows[variant]["harmonic_snr_db"] >= 100
         assert rows[variant]["files"]["total"] < rows["stock"]["files"]["total"]
     text = models_report.markdown(report)
-    assert text.count("| conv | float32 |") == 3
+    assert text.count("| conv (0.5 s) | float32 |") == 3
     paths = models_report.write(report, tmp_path / "reports")
     assert [p.suffix for p in paths] == [".json", ".md", ".png"]
     assert json.loads(paths[0].read_text())["rows"][0]["model"] == "conv"
