@@ -16,6 +16,7 @@ import pytest
 from bad_inputs import CASES as BAD_TABLE
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_tfjs_bundle import BAD
+from webgpu_host import webgpu_host
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, cumsum_webgpu, manifest
@@ -36,16 +37,7 @@ CASE_LENGTHS = (1, 1000, BLOCK + 1, 64000)
 @pytest.fixture(scope="module")
 def gpu():
     """A webgpu page; a skip naming the reason where Chromium gives no WebGPU adapter."""
-    try:
-        host = browser.BrowserHost(storages=("float32",), tfjs_backend="webgpu")
-    except browser.BrowserUnavailable as exc:
-        if "no WebGPU adapter" in str(exc):
-            pytest.skip(f"this Chromium has no WebGPU adapter: {exc}")
-        raise
-    with host:
-        yield host
-        for page in host.pages.values():
-            assert page.errors == [], page.errors
+    yield from webgpu_host()
 
 
 def _page(gpu):

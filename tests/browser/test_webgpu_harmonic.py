@@ -19,6 +19,7 @@ import pytest
 from bad_inputs import CASES as BAD_TABLE
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_harmonic_bundle import BAD, SHAPES, SR, _circular, _fallback_bound, _inputs
+from webgpu_host import webgpu_host
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import harmonic, harmonic_browser, harmonic_webgpu, manifest
@@ -38,16 +39,7 @@ def gpu(tmp_path_factory):
     reason where Chromium gives no WebGPU adapter."""
     folder = tmp_path_factory.mktemp("harmonic_model")
     _graph_model(folder)
-    try:
-        host = browser.BrowserHost(storages=("float32",), tfjs_backend="webgpu", extra=folder)
-    except browser.BrowserUnavailable as exc:
-        if "no WebGPU adapter" in str(exc):
-            pytest.skip(f"this Chromium has no WebGPU adapter: {exc}")
-        raise
-    with host:
-        yield host
-        for page in host.pages.values():
-            assert page.errors == [], page.errors
+    yield from webgpu_host(folder)
 
 
 def _page(gpu):

@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pytest
 from test_yin_bundle import BAD
+from webgpu_host import webgpu_host
 
 from ddspgl.kernels import manifest, yin, yin_browser, yin_suite
 from ddspgl.tools import browser
@@ -30,16 +31,7 @@ if browser.chromium_path() is None:
 @pytest.fixture(scope="module")
 def gpu():
     """A webgpu page; a skip naming the reason where Chromium gives no WebGPU adapter."""
-    try:
-        host = browser.BrowserHost(storages=("float32",), tfjs_backend="webgpu")
-    except browser.BrowserUnavailable as exc:
-        if "no WebGPU adapter" in str(exc):
-            pytest.skip(f"this Chromium has no WebGPU adapter: {exc}")
-        raise
-    with host:
-        yield host
-        for page in host.pages.values():
-            assert page.errors == [], page.errors
+    yield from webgpu_host()
 
 
 def _page(gpu):
