@@ -148,6 +148,18 @@ class _Graph:
         users = self.users[input_node(name)]
         return sorted(users) == sorted(readers) and input_node(name) not in self.outputs
 
+    def read_outside(self, interior: list[str], out: str) -> str | None:
+        """Why a subgraph (`interior`, ending at `out`) cannot be replaced by one node: an
+        interior node that is a graph output or is read outside it; None where none is."""
+        inside = set(interior) | {input_node(out)}
+        for v in interior:
+            if v in self.outputs:
+                return f"{v} inside the synthesizer is also a graph output"
+            others = [u for u in self.users[v] if u not in inside]
+            if others:
+                return f"{v} inside the synthesizer is also read by {others[0]}"
+        return None
+
     def period(self, name: str) -> tuple[float | None, str]:
         """The float32 period held by Const `name`, or None and why not."""
         a = self.array(name)

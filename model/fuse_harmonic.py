@@ -252,13 +252,9 @@ def harmonic(g: _Graph, out: str):
             f"at sample {at} (bound {bound[at]:.3g}, max |audio| {np.abs(ref).max():.3g})"
         )
     interior = [v for v in visited if v != input_node(out)]
-    inside = set(interior) | {input_node(out)}
-    for v in interior:
-        if v in g.outputs:
-            return miss(f"{v} inside the synthesizer is also a graph output")
-        others = [u for u in g.users[v] if u not in inside]
-        if others:
-            return miss(f"{v} inside the synthesizer is also read by {others[0]}")
+    why = g.read_outside(interior, out)
+    if why:
+        return miss(why)
 
     squeeze = unique_name(g.taken, f"{out}/f0_frames")
     g.taken.add(squeeze)

@@ -132,13 +132,9 @@ def filtered_noise(g: _Graph, out: str):
         )
     window, dev_max = best
     interior = [v for v in visited if v != input_node(out)]
-    inside = set(interior) | {input_node(out)}
-    for v in interior:
-        if v in g.outputs:
-            return miss(f"{v} inside the synthesizer is also a graph output")
-        others = [x for x in g.users[v] if x not in inside]
-        if others:
-            return miss(f"{v} inside the synthesizer is also read by {others[0]}")
+    why = g.read_outside(interior, out)
+    if why:
+        return miss(why)
     node = {
         "name": input_node(out),
         "op": OP,
