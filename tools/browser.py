@@ -103,6 +103,10 @@ def missing() -> str | None:
     return None
 
 
+# "/": an empty page at the server's origin, for tests that import modules from a mount.
+BLANK_PAGE = b"<!doctype html><meta charset=utf-8><title>ddspgl</title>"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -125,18 +129,24 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 (http.server's name)
         path = self.path.split("?", 1)[0]
+        if path == "/":
+            self._send(BLANK_PAGE, "text/html; charset=utf-8")
+            return
         if path.startswith("/blob/"):
             data = self.server.blobs.pop(path[len("/blob/") :], None)
             if data is None:
                 self.send_error(404)
                 return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._send(data, "application/octet-stream")
             return
         super().do_GET()
+
+    def _send(self, data: bytes, content_type: str):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def translate_path(self, path):
         path = path.split("?", 1)[0]
@@ -273,7 +283,8 @@ class BrowserHost:
         return self.pages[storage]
 
     def new_page(self, path: str) -> object:
-        """A bare Playwright page at `path` on this host's server (closed by the caller)."""
+        """A bare Playwright page at `path` on this host's server (closed by the caller);
+        "/" is an empty page."""
         page = self.browser.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(f"{self.url}{path}")

@@ -10,55 +10,25 @@ import base64
 import json
 import math
 
+import app_page
 import numpy as np
 import pytest
 
 from ddspgl.instruments import features, loudness
-from paths import ROOT
 
 U64 = 2.0**-53
-HELPERS = """
-window.b64 = (a) => {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
-  }
-  return btoa(s);
-};
-window.blob64 = async (key) => new Float64Array(await (await fetch('/blob/' + key)).arrayBuffer());
-"""
 
 
 @pytest.fixture(scope="module")
 def app_host():
-    """A headless Chromium serving app/ at /extra/ (one float32 harness page beside it)."""
-    from ddspgl.tools import browser
-
-    why = browser.missing()
-    if why:
-        pytest.skip(why)
-    with browser.BrowserHost(storages=("float32",), extra=ROOT / "app") as h:
-        yield h
+    """A headless Chromium serving app/ at /extra/."""
+    yield from app_page.app_host()
 
 
 @pytest.fixture(scope="module")
 def page(app_host):
-    """A bare page at /extra/ with app/features.js imported as `window.features`."""
-    p = app_host.new_page("/extra/")
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.evaluate(
-        f"async () => {{ {HELPERS}; window.features = await import('/extra/features.js'); }}"
-    )
-    yield p
-    p.close()
-    assert errors == [], errors
-
-
-def _put64(host, x) -> str:
-    """A float64 array as a blob (host.put sends float32): its bytes as float32 pairs."""
-    return host.put(np.ascontiguousarray(x, np.float64).view(np.float32))
+    """A blank page with app/features.js imported as `window.features`."""
+    yield from app_page.module_page(app_host, "features")
 
 
 def _sung_frames():
@@ -114,13 +84,14 @@ def test_page_controls_match_the_float64_twin(app_host, page, frames, stats):
         assert abs(x - math.floor(x) - 0.5) > 2 * e / 12 + 4 * U64 * abs(x)
     got = page.evaluate(
         "async ([f, c, l, stats]) => { "
-        "const r = features.controls(await blob64(f), await blob64(c), await blob64(l), stats);"
+        "const r = features.controls(await blob(f, 'f64'), await blob(c, 'f64'),"
+        " await blob(l, 'f64'), stats);"
         " return {f0: b64(r.f0Hz), loud: b64(r.loudnessDb), voiced: Array.from(r.voiced),"
         " octaves: r.octaves}; }",
         [
-            _put64(app_host, f0),
-            _put64(app_host, conf),
-            _put64(app_host, loud),
+            app_page.put64(app_host, f0),
+            app_page.put64(app_host, conf),
+            app_page.put64(app_host, loud),
             json.loads(s.to_json()),
         ],
     )

@@ -8,65 +8,31 @@ from __future__ import annotations
 import base64
 import math
 
+import app_page
 import numpy as np
 import pytest
 
 from ddspgl.instruments import loudness, loudness_bound
 from loudness_cases import CASES, audio, fluidsynth_missing
-from paths import ROOT
 
 U64 = 2.0**-53
 JS_OPTIONS = {"n_fft": "nFft", "padding": "padding", "ref_db": "refDb", "range_db": "rangeDb"}
-# Float64Array -> base64 of its bytes, and a Float32Array or Float64Array from a blob.
-HELPERS = """
-window.b64 = (a) => {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
-  }
-  return btoa(s);
-};
-window.blob = async (key, type) => {
-  const buf = await (await fetch('/blob/' + key)).arrayBuffer();
-  return type === 'f64' ? new Float64Array(buf) : new Float32Array(buf);
-};
-"""
 
 
 @pytest.fixture(scope="module")
 def app_host():
-    """A headless Chromium serving app/ at /extra/ (one float32 harness page beside it)."""
-    from ddspgl.tools import browser
-
-    why = browser.missing()
-    if why:
-        pytest.skip(why)
-    with browser.BrowserHost(storages=("float32",), extra=ROOT / "app") as h:
-        yield h
+    """A headless Chromium serving app/ at /extra/."""
+    yield from app_page.app_host()
 
 
 @pytest.fixture(scope="module")
 def page(app_host):
-    """A bare page at /extra/ with app/loudness.js imported as `window.loudness`."""
-    p = app_host.new_page("/extra/")
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.evaluate(
-        f"async () => {{ {HELPERS}; window.loudness = await import('/extra/loudness.js'); }}"
-    )
-    yield p
-    p.close()
-    assert errors == [], errors
+    """A blank page with app/loudness.js imported as `window.loudness`."""
+    yield from app_page.module_page(app_host, "loudness")
 
 
 def _f64(b64: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), np.float64)
-
-
-def _put64(host, x: np.ndarray) -> str:
-    """A float64 array as a blob (host.put sends float32): its bytes as float32 pairs."""
-    return host.put(np.ascontiguousarray(x, np.float64).view(np.float32))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -104,7 +70,7 @@ def test_real_fft_power_matches_numpy(app_host, page, n):
             "async ([key, n]) => { const x = await blob(key, 'f64'); "
             "const f = new loudness.RealFft(n); "
             "return b64(f.power(x, new Float64Array(n / 2 + 1))); }",
-            [_put64(app_host, x), n],
+            [app_page.put64(app_host, x), n],
         )
     )
     spec = np.fft.rfft(x)
