@@ -257,7 +257,6 @@ def harmonic(g: _Graph, out: str):
         return miss(why)
 
     squeeze = unique_name(g.taken, f"{out}/f0_frames")
-    g.taken.add(squeeze)
     nodes = [
         {
             "name": squeeze,

@@ -159,10 +159,7 @@ def run(
                             {
                                 "name": v,
                                 "url": f"/extra/{name}/{v}/model.json",
-                                "feeds": {
-                                    k: {"key": host.put(a), "shape": list(a.shape)}
-                                    for k, a in fed[v].items()
-                                },
+                                "feeds": _blobs(host, fed[v]),
                             }
                             for v in VARIANTS
                         ],  # fmt: skip
@@ -187,6 +184,11 @@ def run(
     return {"info": info, "angle": angle, "reps": reps, "rows": rows}
 
 
+def _blobs(host, arrays: dict[str, np.ndarray]) -> dict:
+    """`arrays` sent to the page as blobs (each read once): {node: {key, shape}}."""
+    return {k: {"key": host.put(a), "shape": list(a.shape)} for k, a in arrays.items()}
+
+
 def _memory(host, storage: str, url: str, feeds: dict, outputs: list[str]) -> dict:
     """harness.modelMemory in a fresh page (an empty texture pool): the first call's peak
     numBytesInGPUAllocated above the inputs."""
@@ -194,7 +196,7 @@ def _memory(host, storage: str, url: str, feeds: dict, outputs: list[str]) -> di
     try:
         spec = {
             "url": url,
-            "feeds": {k: {"key": host.put(a), "shape": list(a.shape)} for k, a in feeds.items()},
+            "feeds": _blobs(host, feeds),
             "outputs": outputs,
         }
         return page.evaluate("spec => harness.modelMemory(spec)", spec)
