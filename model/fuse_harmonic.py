@@ -15,7 +15,9 @@ n_samples, normalize=false, factors=true)`` (``factors``: inputs 1 and 2 are H's
 factors as the graph multiplied them, in either order; the bundle's graph op tells the
 [b, frames, 1] amplitudes by shape)
 computes the same (kernels/harmonic.py) with an exact phase, reading only the frame-rate
-tensors: nothing of size [n, K] is left, and there is no float32(2 pi) to drift by.
+tensors: nothing of size [n, K] is left, and there is no float32(2 pi) to drift by. Its
+fourth input is a new graph input ``initial_phase`` [1, K] (radians, zeros unless fed):
+the phase to start from, which a caller rendering in chunks carries from one to the next.
 
 How a match is found and proved
     Anchors: ``Sum(Mul(env, Sin(phase)))`` over the last axis; ``env`` a SelectV2 of
@@ -43,7 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..kernels import harmonic as harmonic_kernel
-from .graph import ModelError, input_node, unique_name
+from .graph import ModelError, Weight, const_node, input_node, unique_name
 from .graph_eval import Unsupported, evaluate
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 
 OP = "HarmonicSynth"
 PATTERN = "harmonic synthesis"
+# The graph input of a fused synthesizer's initial phases (initial_phase_input).
+INITIAL_PHASE = "initial_phase"
 FLOAT = {"type": "DT_FLOAT"}
 PROBE_SEED = 2024
 U64 = 2.0**-53
@@ -145,6 +149,35 @@ def probe_bound(f0, h, sr, hop, n, c, periods, ambiguous) -> np.ndarray:
     phase = phi * dc + wraps * dp + n * U64 * (phi + 1)
     bound = np.sum(amp * phase, axis=1) + 8 * U64 * np.sum(amp, axis=1)
     return bound + np.abs(ambiguous[0])
+
+
+def initial_phase_input(g: _Graph, k: int) -> tuple[str, list[dict]]:
+    """A new graph input for the HarmonicSynth's initial phases: (its name, its nodes).
+
+    A ``PlaceholderWithDefault`` of shape [1, K], radians (harmonic k's phase before
+    sample 0, the kernel's ``initial_phase``), zeros unless fed: the export renders as it
+    did, and a caller rendering a long input in chunks feeds each chunk the phase the
+    previous one reached there, so the chunks' oscillators agree where they overlap. Also
+    a signature input (``NAME:0``) where the graph has a signature."""
+    name = unique_name(g.taken, INITIAL_PHASE)
+    default = unique_name(g.taken, f"{name}/zeros")
+    g.model.weights[default] = Weight.from_array(default, np.zeros((1, k), np.float32), "float32")
+    shape = {"dim": [{"size": "1"}, {"size": str(k)}]}
+    signature = g.model.doc.get("signature")
+    if signature is not None:
+        signature.setdefault("inputs", {})[f"{name}:0"] = {
+            "name": f"{name}:0", "dtype": "DT_FLOAT", "tensorShape": shape,
+        }  # fmt: skip
+    nodes = [
+        const_node(default, "float32", (1, k)),
+        {
+            "name": name,
+            "op": "PlaceholderWithDefault",
+            "input": [default],
+            "attr": {"dtype": FLOAT, "shape": {"shape": shape}},
+        },
+    ]
+    return name, nodes
 
 
 def harmonic(g: _Graph, out: str):
@@ -257,6 +290,7 @@ def harmonic(g: _Graph, out: str):
         return miss(why)
 
     squeeze = unique_name(g.taken, f"{out}/f0_frames")
+    phase_input, phase_nodes = initial_phase_input(g, k)
     nodes = [
         {
             "name": squeeze,
@@ -264,10 +298,11 @@ def harmonic(g: _Graph, out: str):
             "input": [f0],
             "attr": {"T": FLOAT, "squeeze_dims": {"list": {"i": ["2"]}}},
         },
+        *phase_nodes,
         {
             "name": input_node(out),
             "op": OP,
-            "input": [squeeze, amp, dist],
+            "input": [squeeze, amp, dist, phase_input],
             "attr": {
                 "sample_rate": {"f": sr},
                 "n_samples": {"i": str(n)},
@@ -280,7 +315,8 @@ def harmonic(g: _Graph, out: str):
     phase = "angular_cumsum" if periods else "Cumsum"
     detail = (
         f"HarmonicSynth(sample_rate={sr:g}, n_samples={n}, K={k}, hop={hop}) replaces "
-        f"{len(interior)} nodes ({phase} phase; probe max |difference| {dev.max():.2g})"
+        f"{len(interior)} nodes ({phase} phase; probe max |difference| {dev.max():.2g}); "
+        f"graph input {phase_input!r} [1, {k}]: each harmonic's phase before sample 0"
     )
     shape = {"sample_rate": sr, "n_samples": n, "hop": hop, "harmonics": k}
     return Match(input_node(out), PATTERN, None, detail, removed=interior, shape=shape), nodes

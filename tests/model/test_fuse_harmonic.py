@@ -18,7 +18,7 @@ import pytest
 from ddsp_exports import MODELS
 
 from ddspgl import cli
-from ddspgl.model import fuse, graph, graph_eval, quantize
+from ddspgl.model import fuse, fuse_harmonic, graph, graph_eval, quantize
 from ddspgl.model.fuse_harmonic import OP, PATTERN
 
 
@@ -64,7 +64,17 @@ def test_export_fuses_to_one_node(unfused, name):
     left = [n["name"] for n in new.nodes if n["op"] in ("Sin", "Cumsum", "FloorMod")]
     assert all("/filtered_noise/" in x for x in left), left  # the Roll rewrite's FloorMod
     assert len(new.nodes) < len(model.nodes) - 25
-    assert new.doc["signature"] == model.doc["signature"]
+    assert new.doc["signature"]["outputs"] == model.doc["signature"]["outputs"]
+    # one new input, the initial phases [1, K] (zeros unless fed), read by the node
+    phase = fuse_harmonic.INITIAL_PHASE
+    assert set(new.doc["signature"]["inputs"]) == {*model.doc["signature"]["inputs"], f"{phase}:0"}
+    dims = new.doc["signature"]["inputs"][f"{phase}:0"]["tensorShape"]["dim"]
+    assert [int(d["size"]) for d in dims] == [1, spec.harmonics]
+    assert node["input"][3] == phase
+    (placeholder,) = [n for n in new.nodes if n["name"] == phase]
+    assert placeholder["op"] == "PlaceholderWithDefault"
+    zeros = graph.const_array(new, placeholder["input"][0])
+    assert zeros.shape == (1, spec.harmonics) and not zeros.any()
 
 
 def _const(model: graph.Model, test) -> str:
