@@ -297,8 +297,6 @@ def _memory_browser(args) -> int:
     from .tools import browser, memory
 
     n_samples = memory.LENGTHS[0]
-    if args.tfjs_backend == "webgpu":
-        raise ContextError("--tfjs-backend webgpu: the browser memory profile runs on webgl only")
     with _browser_host(args) as host:
         print(f"memory in the browser on {host.renderer}", file=sys.stderr)
         runs = browser.memory_runs(

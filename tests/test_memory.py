@@ -109,6 +109,17 @@ def test_committed_browser_report_meets_the_target():
         assert early["final"] <= early["bytes"][0]
 
 
+def test_committed_webgpu_browser_report_meets_the_target():
+    """On TF.js's webgpu backend ddspgl's synth holds <= 40% of the stock-op synth's GPU
+    buffer bytes, allocated and in use, and both leave no buffer in use after the call."""
+    path = ROOT / memory.REPORT_DIR / "chromium-swiftshader-webgpu.json"
+    runs = {r["name"]: r for r in json.loads(path.read_text())["runs"]}
+    stock, ours = runs["stock TF.js ops"], runs["ddspgl.harmonicSynth"]
+    assert ours["peak"] <= memory.BROWSER_TARGET * stock["peak"]
+    assert ours["peak_in_use"] <= memory.BROWSER_TARGET * stock["peak_in_use"]
+    assert stock["final_in_use"] == ours["final_in_use"] == 0
+
+
 def test_a_kernel_without_memory_graphs_is_a_clear_error(tmp_path, capsys):
     lacking = [k.name for k in manifest.KERNELS if k.memory is None]
     have = [k.name for k in manifest.KERNELS if k.memory is not None]

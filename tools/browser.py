@@ -593,24 +593,32 @@ def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> lis
     """GPU memory of one DDSP harmonic-synthesizer call, sampled after every kernel.
 
     For each TF.js mode of `host` and each of MEMORY_RUNS, in a fresh page (an empty
-    texture pool): (a) the synthesizer from stock TF.js ops with TF.js's defaults
+    texture or buffer pool): (a) the synthesizer from stock TF.js ops with TF.js's defaults
     (resizeBilinear upsampling, tf.cumsum over [1, n_samples, 100], sin, weighted sum;
-    harness.js stockSynth), (b) ddspgl.harmonicSynth with TF.js's defaults, (c)
-    ddspgl.harmonicSynth after ddspgl.setEarlyDisposal(). Each returns
-    {"name", "storage", "labels", "bytes", "textures", "peak", "final", "seconds",
-    "finite", "threshold"}: ``bytes`` is ``tf.memory().numBytesInGPUAllocated`` (the
-    texture bytes TF.js holds, in use and pooled) after every WebGL program and op of the
-    stock synth or every pass and intermediate disposal inside ddspgl's kernels (its
-    ``ddspgl._onPass`` hook), then after the readback and after disposing the output;
-    ``textures`` counts TF.js's allocated textures at the same points (its texture
-    manager: tf.memory() has no texture count); ``finite`` says whether the audio was
-    finite (stock ops give NaN in float16 mode: the phase overflows float16; the memory
-    still counts); ``threshold`` is WEBGL_DELETE_TEXTURE_THRESHOLD during the run.
+    harness.js stockSynth), (b) ddspgl.harmonicSynth with TF.js's defaults, (c) on webgl,
+    ddspgl.harmonicSynth after ddspgl.setEarlyDisposal() (a webgl flag; TF.js's webgpu
+    buffer manager pools every released buffer and has no such setting). Each returns
+    {"name", "storage", "labels", "bytes", "peak", "final", "seconds", "finite",
+    "threshold"} and, on webgl, "textures"; on webgpu "in_use", "buffers", "peak_in_use",
+    "final_in_use". ``bytes`` is the GPU memory TF.js has allocated (webgl
+    ``tf.memory().numBytesInGPUAllocated``: textures in use and pooled; webgpu
+    ``numBytesAllocatedInGPU``: buffers in use and pooled) after every WebGL program or
+    WebGPU dispatch and op of the stock synth or every pass and intermediate disposal
+    inside ddspgl's kernels (its ``ddspgl._onPass`` hook), then after the readback and
+    after disposing the output; ``textures`` / ``buffers`` count TF.js's allocated
+    textures or buffers at the same points (tf.memory() has no such count); ``in_use``
+    is webgpu's ``numBytesInGPU`` (buffers in use; one released while the pending command
+    encoder still uses it counts until TF.js submits it); ``finite`` says whether the
+    audio was finite (stock ops give NaN in float16 mode: the phase overflows float16;
+    the memory still counts); ``threshold`` is WEBGL_DELETE_TEXTURE_THRESHOLD during the
+    run (None on webgpu).
     """
     f0, amp, dist = memory_graphs.controls(n_samples)
+    webgpu = host.tfjs_backend == "webgpu"
+    runs = [r for r in MEMORY_RUNS if not (webgpu and r[2] is not ...)]
     out = []
     for storage in host.pages:
-        for name, synth, early in MEMORY_RUNS:
+        for name, synth, early in runs:
             if progress is not None:
                 progress(f"{name} ({storage})")
             page = BrowserPage(host, storage)
@@ -631,18 +639,25 @@ def memory_runs(host: BrowserHost, n_samples: int = 64000, progress=None) -> lis
                     raise RuntimeError(f"{name} ({storage}): {page.errors}")
             finally:
                 page.close()
-            out.append(
-                {
-                    "name": name,
-                    "storage": storage,
-                    "labels": res["labels"],
-                    "bytes": res["bytes"],
-                    "textures": res["textures"],
-                    "peak": max(res["bytes"]),
-                    "final": res["bytes"][-1],
-                    "seconds": res["seconds"],
-                    "finite": res["finite"],
-                    "threshold": res["threshold"],
+            run = {
+                "name": name,
+                "storage": storage,
+                "labels": res["labels"],
+                "bytes": res["bytes"],
+                "peak": max(res["bytes"]),
+                "final": res["bytes"][-1],
+                "seconds": res["seconds"],
+                "finite": res["finite"],
+                "threshold": res["threshold"],
+            }
+            if webgpu:
+                run |= {
+                    "in_use": res["inUse"],
+                    "buffers": res["buffers"],
+                    "peak_in_use": max(res["inUse"]),
+                    "final_in_use": res["inUse"][-1],
                 }
-            )
+            else:
+                run["textures"] = res["textures"]
+            out.append(run)
     return out

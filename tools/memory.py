@@ -234,7 +234,9 @@ BROWSER_TARGET = 0.40  # ddspgl with early disposal vs the stock-op synth, peak 
 
 def browser_markdown(info: dict, runs: list[dict]) -> str:
     """The browser runs of :func:`ddspgl.tools.browser.memory_runs` as a table: peak
-    ``tf.memory().numBytesInGPUAllocated`` sampled after every kernel, per TF.js mode."""
+    GPU bytes TF.js holds, sampled after every kernel, per TF.js mode."""
+    if any("in_use" in r for r in runs):
+        return _webgpu_markdown(info, runs)
     lines = [
         f"# GPU memory in the browser: {info['renderer']}",
         "",
@@ -260,23 +262,76 @@ def browser_markdown(info: dict, runs: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _webgpu_markdown(info: dict, runs: list[dict]) -> str:
+    """browser_markdown on TF.js's webgpu backend: allocated and in-use buffer bytes."""
+    stock = next((r for r in runs if r["name"].startswith("stock")), None)
+    lines = [
+        f"# GPU memory in the browser: {info['renderer']}",
+        "",
+        f"{info['backend']} · {info['version']}",
+        "",
+        f"The DDSP harmonic synthesizer at {LENGTHS[0]} samples ({SAMPLE_RATE} Hz, "
+        f"{HARMONICS} harmonics), each synth in a fresh page (an empty buffer pool). "
+        "Sampled after every WebGPU dispatch and op (stock) or every pass and intermediate "
+        "disposal (ddspgl), the readback and the output's disposal: "
+        "`tf.memory().numBytesAllocatedInGPU` (GPU buffers TF.js's buffer manager has "
+        "created, in use and pooled; it destroys none, so its peak is its final value) "
+        "and `numBytesInGPU` (buffers in use; one released while the pending command "
+        "encoder still reads it counts until TF.js submits the encoder, every "
+        "`WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE` dispatches or at a readback). "
+        "MiB = 2^20 bytes.",
+        "",
+        "| synth | samples taken | peak allocated MiB | peak in use MiB | final allocated MiB "
+        "| final in use MiB | buffers at the end | allocated / stock | in use / stock "
+        "| seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        ratios = (
+            f"{r['peak'] / stock['peak']:.2%} | {r['peak_in_use'] / stock['peak_in_use']:.2%}"
+            if stock
+            else "– | –"
+        )
+        lines.append(
+            f"| {r['name']} | {len(r['bytes'])} | {r['peak'] / MIB:.2f} | "
+            f"{r['peak_in_use'] / MIB:.2f} | {r['final'] / MIB:.2f} | "
+            f"{r['final_in_use'] / MIB:.2f} | {r['buffers'][-1]} | {ratios} | "
+            f"{r['seconds']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def browser_plot(runs: list[dict], path: Path) -> None:
-    """numBytesInGPUAllocated after every kernel, one panel per TF.js mode."""
+    """GPU bytes after every kernel, one panel per TF.js mode (on webgpu, allocated
+    solid and in use dashed)."""
     storages = list(dict.fromkeys(r["storage"] for r in runs))
     fig, axes = figures.plt.subplots(
         1, len(storages), figsize=(6 * len(storages), 3.8), squeeze=False
     )
     for ax, storage in zip(axes[0], storages, strict=True):
-        for r in (r for r in runs if r["storage"] == storage):
+        for i, r in enumerate(r for r in runs if r["storage"] == storage):
+            color = f"C{i}"
             ax.step(
                 range(1, len(r["bytes"]) + 1),
                 np.array(r["bytes"]) / MIB,
+                color=color,
                 where="post",
-                label=f"{r['name']} (peak {r['peak'] / MIB:.1f} MiB)",
+                label=f"{r['name']} (peak {r['peak'] / MIB:.1f} MiB"
+                + (" allocated)" if "in_use" in r else ")"),
             )
-        ax.set_title(f"TF.js {storage} mode", fontsize=9)
-        ax.set_xlabel("kernel / pass")
-        ax.set_ylabel("MiB allocated (tf.memory)")
+            if "in_use" in r:
+                ax.step(
+                    range(1, len(r["in_use"]) + 1),
+                    np.array(r["in_use"]) / MIB,
+                    "--",
+                    color=color,
+                    where="post",
+                    label=f"{r['name']} (peak {r['peak_in_use'] / MIB:.1f} MiB in use)",
+                )
+        webgpu = any("in_use" in r for r in runs)
+        ax.set_title(f"TF.js {'webgpu' if webgpu else storage + ' mode'}", fontsize=9)
+        ax.set_xlabel("dispatch / pass" if webgpu else "kernel / pass")
+        ax.set_ylabel("MiB (tf.memory)" if webgpu else "MiB allocated (tf.memory)")
         ax.set_yscale("symlog", linthresh=1.0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)

@@ -2,8 +2,8 @@
 // page.evaluate. Inputs are fetched as raw float32 bytes from the harness server; results
 // go back as base64 of the Float32Array's bytes.
 import {makeHarmonicHarness} from './harmonic.js';
+import {makeMemoryRun} from './memory_run.js';
 import {makeModelHarness} from './models.js';
-import {stockSynth} from './stock_synth.js';
 import {copyWebGPU, initWebGPU} from './webgpu.js';
 
 const harness = (() => {
@@ -11,7 +11,7 @@ const harness = (() => {
   const storage = params.get('storage') || 'float32';
   const gpuBackend = params.get('tfjs') || 'webgl';  // 'webgl' or 'webgpu' (float32 only)
   const counter = {programs: 0};
-  let programHook = null;  // called after every WebGL program TF.js runs (memoryRun)
+  let programHook = null;  // called after every program TF.js runs (memoryRun)
   let emptyBodies = false;  // while set, ddspgl's passes run with bodies that write zeros
 
   function b64(array) {
@@ -45,7 +45,11 @@ const harness = (() => {
   }
 
   async function init() {
-    if (gpuBackend === 'webgpu') return initWebGPU(storage, counter);
+    if (gpuBackend === 'webgpu') {
+      return initWebGPU(storage, counter, () => {
+        if (programHook !== null) programHook();
+      });
+    }
     tf.env().set('WEBGL_CPU_FORWARD', false);  // small ops stay on the GPU
     if (storage === 'float16') tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
     if (!(await tf.setBackend('webgl'))) throw new Error('harness: no webgl backend');
@@ -317,72 +321,13 @@ const harness = (() => {
   const synth = makeHarmonicHarness({input, read, b64, median, withBackend, memoryAround,
                                      counter});
 
-  // One synthesizer call in this page (memory_runs opens a fresh page for each), with
-  // tf.memory().numBytesInGPUAllocated and the count of TF.js's allocated textures (in use
-  // and pooled) sampled after every WebGL program, every op (stock), every ddspgl pass and
-  // disposal (ddspgl._onPass), the readback and the final disposal. spec.synth: 'stock' or
-  // 'ddspgl'; spec.earlyDisposal: undefined (TF.js defaults), null (setEarlyDisposal()'s
-  // default) or a threshold in bytes.
-  async function memoryRun(spec) {
-    const make = await synth.harmonicInputs(spec);
-    const backend = tf.backend();
-    const textures = backend.textureManager;
-    const trace = {labels: [], bytes: [], textures: []};
-    const sample = label => {
-      trace.labels.push(label);
-      trace.bytes.push(tf.memory().numBytesInGPUAllocated);
-      trace.textures.push(textures.numUsedTextures + textures.numFreeTextures);
-    };
-    let threshold = tf.env().getNumber('WEBGL_DELETE_TEXTURE_THRESHOLD');
-    if (spec.earlyDisposal !== undefined) {
-      ddspgl.setEarlyDisposal(...(spec.earlyDisposal === null ? [] : [spec.earlyDisposal]));
-      threshold = tf.env().getNumber('WEBGL_DELETE_TEXTURE_THRESHOLD');
-    }
-    let current = 'upload';
-    let pass = 0;
-    const hookBefore = ddspgl._onPass(spec.synth === 'ddspgl' ?
-        ({event, label}) => sample(event === 'run' ? label : `free ${label}`) : null);
-    programHook = spec.synth === 'stock' ? () => sample(`${current} (program ${++pass})`) :
-                                           null;
-    const start = performance.now();
-    let finite = null;
-    try {
-      sample('start');
-      const t = make();
-      let audio;
-      try {
-        if (spec.synth === 'stock') {
-          audio = stockSynth(t, spec.options, (label, fn) => {
-            current = label;
-            pass = 0;
-            const out = fn();
-            sample(label);
-            return out;
-          });
-        } else {
-          [audio] = synth.harmonicCall(t, spec.options);
-          sample('harmonicSynth');
-        }
-      } finally {
-        tf.dispose(Object.values(t));
-      }
-      current = 'readback';
-      const values = audio.dataSync();
-      sample('readback');
-      finite = values.every(Number.isFinite);
-      audio.dispose();
-      sample('dispose');
-    } finally {
-      programHook = null;
-      ddspgl._onPass(hookBefore);
-    }
-    const seconds = (performance.now() - start) / 1e3;
-    return {...trace, seconds, finite, threshold, numTensors: tf.memory().numTensors};
-  }
-
-  const models = makeModelHarness({input, b64, setProgramHook: fn => {
+  const setProgramHook = fn => {
     programHook = fn;
-  }});
+  };
+  const memoryRun = makeMemoryRun({harmonicInputs: synth.harmonicInputs,
+                                   harmonicCall: synth.harmonicCall, read, gpuBackend,
+                                   setProgramHook});
+  const models = makeModelHarness({input, b64, setProgramHook});
 
   const ready = init();
   return {ready, runOp, grad, memory, bench, benchInterleaved, harmonic: synth.harmonic,

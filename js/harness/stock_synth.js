@@ -4,8 +4,9 @@
 // [batch, nSamples, K] (resizeBilinear, DDSP's 'linear') -> remove_above_nyquist ->
 // cumsum of the angular frequencies along time -> sin * amplitude -> sum over K. Each
 // step is one op; every intermediate is disposed right after its last use, as a graph
-// model's executor does. `step(label, fn)` runs an op and samples memory. The browser
-// memory profile (harness.memoryRun) runs it beside ddspgl.harmonicSynth.
+// model's executor does (a comparison's bool tensor and a number's scalar too, by
+// tf.tidy). `step(label, fn)` runs an op and samples memory. The browser memory profile
+// (harness.memoryRun) runs it beside ddspgl.harmonicSynth.
 export function stockSynth(t, {sampleRate = 16000, nSamples = 64000}, step) {
   const [batch, frames, k] = t.dist.shape;
   const nyquist = sampleRate / 2;
@@ -17,8 +18,8 @@ export function stockSynth(t, {sampleRate = 16000, nSamples = 64000}, step) {
     const f0 = keep(step('f0 [b, frames, 1]', () => tf.expandDims(t.f0, 2)));
     const freqs = keep(step('harmonic frequencies', () => tf.mul(f0, harmonics)));
     done(f0, harmonics);
-    const below = keep(step('below Nyquist (frames)',
-                            () => tf.cast(tf.less(freqs, nyquist), 'float32')));
+    const below = keep(step('below Nyquist (frames)', () => tf.tidy(
+        () => tf.cast(tf.less(freqs, nyquist), 'float32'))));
     const masked = keep(step('masked distribution', () => tf.mul(t.dist, below)));
     done(below);
     const total = keep(step('distribution sum', () => tf.sum(masked, 2, true)));
@@ -41,12 +42,12 @@ export function stockSynth(t, {sampleRate = 16000, nSamples = 64000}, step) {
     done(freqs);
     const ampUp = upsample(amps, 'amplitudes');
     done(amps);
-    const audible = keep(step('below Nyquist (samples)',
-                              () => tf.cast(tf.less(freqUp, nyquist), 'float32')));
+    const audible = keep(step('below Nyquist (samples)', () => tf.tidy(
+        () => tf.cast(tf.less(freqUp, nyquist), 'float32'))));
     const ampAudible = keep(step('remove above Nyquist', () => tf.mul(ampUp, audible)));
     done(ampUp, audible);
-    const omegas = keep(step('angular frequencies',
-                             () => tf.mul(freqUp, 2 * Math.PI / sampleRate)));
+    const omegas = keep(step('angular frequencies', () => tf.tidy(
+        () => tf.mul(freqUp, 2 * Math.PI / sampleRate))));
     done(freqUp);
     const phases = keep(step('phase cumsum', () => tf.cumsum(omegas, 1)));
     done(omegas);

@@ -1,9 +1,9 @@
 // The harness's webgpu page (harness.js with ?tfjs=webgpu): TF.js's webgpu backend, its
 // programs counted, and a copy dispatch, the floor a scan is measured against.
 
-// Sets the webgpu backend up; the page's info from its adapter. Throws where the browser
-// has no WebGPU adapter.
-export async function initWebGPU(storage, counter) {
+// Sets the webgpu backend up, `afterProgram()` called after every program it runs; the
+// page's info from its adapter. Throws where the browser has no WebGPU adapter.
+export async function initWebGPU(storage, counter, afterProgram) {
   if (storage !== 'float32') throw new Error('harness: webgpu has float32 storage only');
   tf.env().set('WEBGPU_CPU_FORWARD', false);  // small ops stay on the GPU
   const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
@@ -14,7 +14,9 @@ export async function initWebGPU(storage, counter) {
   const run = backend.runWebGPUProgram.bind(backend);
   backend.runWebGPUProgram = (...args) => {
     counter.programs += 1;
-    return run(...args);
+    const out = run(...args);
+    afterProgram();
+    return out;
   };
   const info = adapter.info || {};
   return {

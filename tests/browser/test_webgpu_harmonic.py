@@ -500,3 +500,31 @@ def test_no_leak_over_1000_calls(gpu):
     )
     assert got["after"] == got["before"]
     assert got["after"]["numBytesAllocatedInGPU"] > 0 and got["after"]["freeBuffers"] > 0
+
+
+def test_memory_profile_frees_each_intermediate_after_its_last_reader(gpu):
+    """`ddspgl memory --backend browser --tfjs-backend webgpu`'s runs (each in a fresh
+    page): ddspgl's synth frees each intermediate right after the last dispatch that reads
+    it, holds at most memory.BROWSER_TARGET of the stock op chain's buffer bytes (in use
+    and allocated), and, like the stock chain, leaves no buffer in use after the call."""
+    from ddspgl.tools import memory
+
+    runs = {r["name"]: r for r in browser.memory_runs(gpu)}
+    assert list(runs) == [name for name, _, early in browser.MEMORY_RUNS if early is ...]
+    stock, ours = runs["stock TF.js ops"], runs["ddspgl.harmonicSynth"]
+    for r in (stock, ours):
+        assert len(r["labels"]) == len(r["bytes"]) == len(r["in_use"]) == len(r["buffers"])
+        assert r["finite"] and r["threshold"] is None
+        assert r["final_in_use"] == r["in_use"][0] == 0  # nothing left in use
+        assert r["peak"] == r["final"] == max(r["bytes"])  # the pool never shrinks
+    assert ours["labels"][1:-3] == [
+        "harmonic_frames",
+        "harmonic_scan",
+        "harmonic_amplitudes",
+        "free harmonic_frames",  # amplitudes was its last reader
+        "harmonic_audio",
+        "free harmonic_amplitudes",
+        "free harmonic_scan",  # audio read the phases last (no final phase asked)
+    ]
+    assert ours["peak"] <= memory.BROWSER_TARGET * stock["peak"]
+    assert ours["peak_in_use"] <= memory.BROWSER_TARGET * stock["peak_in_use"]
