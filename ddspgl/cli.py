@@ -420,6 +420,61 @@ def _train_parser(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def cmd_quality(args) -> int:
+    from .instruments import quality
+    from .tools import browser, serve
+
+    out = _writable(Path(args.output))
+    try:
+        doc = quality.run(
+            args.phrases,
+            args.seconds,
+            Path(args.models) if args.models else None,
+            angle=args.angle,
+            log=lambda what: print(what, file=sys.stderr, flush=True),
+        )
+    except (quality.QualityError, serve.ServeError) as exc:
+        raise CliError(str(exc)) from None
+    except browser.BrowserUnavailable as exc:
+        raise ContextError(f"browser unavailable: {exc}") from exc
+    print(quality.markdown(doc), end="")
+    for path in quality.write(doc, out):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _quality_parser(sub) -> None:
+    """`ddspgl quality`: the instrument models against the soundfont (instruments/quality.py)."""
+    from .instruments import quality
+
+    p = sub.add_parser(
+        "quality",
+        help="each instrument model in the page, from a held-out phrase's exact controls, "
+        "against the three instruments' FluidSynth renderings (ddsp's multi-scale spectral "
+        "distance): the 3x3 table; writes OUT/timbre.{md,json,png}",
+    )
+    p.add_argument("-o", "--output", required=True, help="folder for the report (reports/quality)")
+    lo, hi = quality.PHRASES
+    p.add_argument(
+        "--phrases", type=int, default=8, help=f"held-out phrases (default 8; {lo} to {hi})"
+    )
+    lo_s, hi_s = quality.SECONDS
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=8.0,
+        help=f"seconds per phrase (default 8: three calls of a 4 s model; {lo_s:g} to {hi_s:g})",
+    )
+    p.add_argument(
+        "--models",
+        default=None,
+        help="folder of instrument models, shehnai, bansuri and sarangi each with model.json "
+        "and stats.json (default: app/models of the checkout)",
+    )
+    p.add_argument("--angle", choices=("swiftshader", "egl"), default="swiftshader")
+    p.set_defaults(func=cmd_quality)
+
+
 def _print_changes(lines) -> None:
     for line in lines:
         print(f"  {line}", file=sys.stderr)
@@ -584,6 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     _model_parsers(sub)
     _train_parser(sub)
+    _quality_parser(sub)
     _serve_parser(sub)
     return parser
 

@@ -186,8 +186,16 @@ def _group(rng, score: _Score, t: int, end: int, lo: int, hi: int, scale: np.nda
 
 def plan(seed: int, instrument: str, seconds: float) -> _Score:
     """The seeded phrase as events on the block grid."""
-    _, lo, hi = INSTRUMENTS[instrument]
-    rng = np.random.default_rng([seed, INSTRUMENTS[instrument][0]])
+    program, lo, hi = INSTRUMENTS[instrument]
+    return _plan(np.random.default_rng([seed, program]), lo, hi, seconds)
+
+
+def common_range() -> tuple[int, int]:
+    """The MIDI notes every instrument of :data:`INSTRUMENTS` plays: (lowest, highest)."""
+    return max(v[1] for v in INSTRUMENTS.values()), min(v[2] for v in INSTRUMENTS.values())
+
+
+def _plan(rng, lo: int, hi: int, seconds: float) -> _Score:
     per_second = SAMPLE_RATE / BLOCK
     end = int(seconds * per_second) - int(0.1 * per_second)
     scale = _scale_notes(rng, lo, hi)
@@ -303,3 +311,28 @@ def phrase(seed: int, instrument: str, seconds: float = 6.0) -> Phrase:
         instrument=instrument,
         midi=midi,
     )
+
+
+SHARED_KEY = 128  # seeds the shared phrases' plans: no GM program (0-127), so no
+# instrument's own phrase (seeded by its program) is ever a shared one
+
+
+def phrase_set(seed: int, seconds: float = 6.0) -> dict[str, Phrase]:
+    """One seeded score, planned over :func:`common_range` (bends included: the glides'
+    targets are clipped to it), rendered by each instrument's program: name -> Phrase, the
+    same MIDI events and the same f0 for all, only the program differs."""
+    if not 1.0 <= seconds <= 600.0:
+        raise ValueError(f"seconds: must lie in [1, 600], got {seconds!r}")
+    import io
+
+    lo, hi = common_range()
+    score = _plan(np.random.default_rng([seed, SHARED_KEY]), lo, hi, seconds)
+    n = int(round(seconds * SAMPLE_RATE))
+    f0 = truth(score, n)
+    out = {}
+    for name, (program, _, _) in INSTRUMENTS.items():
+        buffer = io.BytesIO()
+        midi_file(score, program).save(file=buffer)
+        midi = buffer.getvalue()
+        out[name] = Phrase(render(midi, n), f0.copy(), SAMPLE_RATE, name, midi)
+    return out

@@ -71,19 +71,42 @@ def safe_log(s: np.ndarray, eps: float = LOG_EPS) -> np.ndarray:
     return np.log(np.where(s <= 0.0, eps, s))
 
 
-def terms(target, value, fft_sizes=FFT_SIZES) -> dict[int, tuple[float, float]]:
+def spectra(x, name: str = "audio") -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """size -> (magnitudes, safe_log of them) of x at every FFT size: what the loss reads
+    of one signal, for a signal compared with several others."""
+    a = _check(x, name)
+    out = {}
+    for size in FFT_SIZES:
+        mag = magnitudes(a, size)
+        out[size] = (mag, safe_log(mag))
+    return out
+
+
+def terms_between(target: dict, value: dict) -> dict[int, tuple[float, float]]:
+    """size -> (mean |S_t - S_v|, mean |log S_t - log S_v|) from two :func:`spectra`."""
+    out = {}
+    for size in FFT_SIZES:
+        (st, lt), (sv, lv) = target[size], value[size]
+        if st.shape != sv.shape:
+            raise ValueError(
+                f"target, value: must be equally long, got spectrograms {st.shape} and "
+                f"{sv.shape} at size {size}"
+            )
+        out[size] = (float(np.mean(np.abs(st - sv))), float(np.mean(np.abs(lt - lv))))
+    return out
+
+
+def distance_between(target: dict, value: dict) -> float:
+    """:func:`distance` from two :func:`spectra`."""
+    return float(sum(a + b for a, b in terms_between(target, value).values()))
+
+
+def terms(target, value) -> dict[int, tuple[float, float]]:
     """size -> (mean |S_t - S_v|, mean |log S_t - log S_v|): the loss's twelve terms."""
     t, v = _check(target, "target"), _check(value, "value")
     if t.size != v.size:
         raise ValueError(f"target, value: must be equally long, got {t.size} and {v.size}")
-    out = {}
-    for size in fft_sizes:
-        st, sv = magnitudes(t, size), magnitudes(v, size)
-        out[size] = (
-            float(np.mean(np.abs(st - sv))),
-            float(np.mean(np.abs(safe_log(st) - safe_log(sv)))),
-        )
-    return out
+    return terms_between(spectra(t, "target"), spectra(v, "value"))
 
 
 def distance(target, value) -> float:

@@ -450,6 +450,58 @@ CASES |= {
 }
 
 
+def _quality(t, m, *args):
+    """`ddspgl quality` with the page replaced by one that must not open."""
+    from ddspgl.tools import app_browser
+
+    m.setattr(app_browser, "AppBrowser", _must_not_run)
+    return ["quality", *args]
+
+
+def _some_models(t: Path) -> Path:
+    """A models folder holding the shehnai alone (model.json and stats.json)."""
+    folder = t / "models" / "shehnai"
+    folder.mkdir(parents=True)
+    for name in ("model.json", "stats.json"):
+        (folder / name).write_text("{}")
+    return t / "models"
+
+
+CASES |= {
+    "quality: no -o": ("quality", lambda t, m: _quality(t, m), "required: -o/--output"),
+    "quality: --phrases 0": (
+        "quality",
+        lambda t, m: _quality(t, m, "-o", str(t / "o"), "--phrases", "0"),
+        "--phrases: must be a whole number in [1, 1000], got 0",
+    ),
+    "quality: --seconds too short": (
+        "quality",
+        lambda t, m: _quality(t, m, "-o", str(t / "o"), "--seconds", "1"),
+        "--seconds: must lie in [2.0, 60.0], got 1.0",
+    ),
+    "quality: --seconds NaN": (
+        "quality",
+        lambda t, m: _quality(t, m, "-o", str(t / "o"), "--seconds", "nan"),
+        "--seconds: must lie in",
+    ),
+    "quality: a model missing": (
+        "quality",
+        lambda t, m: _quality(t, m, "-o", str(t / "o"), "--models", str(_some_models(t))),
+        "lacks bansuri, sarangi",
+    ),
+    "quality: OUT a file": (
+        "quality",
+        lambda t, m: _quality(t, m, "-o", str(_file(t))),
+        "exists and is a file, not a folder",
+    ),
+    "quality: OUT unwritable": (
+        "quality",
+        lambda t, m: _quality(t, m, "-o", str(_unwritable(t))),
+        "cannot write in",
+    ),
+}
+
+
 CASES |= {
     "no subcommand": (None, lambda t, m: [], "required: command"),
     "unknown subcommand": (None, lambda t, m: ["nope"], "invalid choice: 'nope'"),
