@@ -20,7 +20,12 @@ Only the schedule differs, designed for compute (js/src/kernels/wrapped_cumsum_w
   and writes the outputs. Two dispatches for a periodic cumsum, one when a row is one
   block (n <= BLOCK); a plain cumsum first sums |x| per block (``cumsum_abs_blocks``) and
   chooses its shift on the GPU, per row, in ``cumsum_block_sums``: three dispatches and no
-  readback.
+  readback;
+- ``cumsum_block_sums`` also writes each block's float32 sum of |x|, and ``cumsum_final``
+  writes NaN over a periodic row whose sum of them is NaN or Inf (one block: its own sum),
+  as the webgl kernel does for values only the GPU holds (js/src/gpu_checks.js): the row
+  holds NaN or Inf, or its sum of |x| overflows float32. The sums ride on the workgroup
+  scans' barriers (wg_scan_residues_and_sum).
 
 A plain cumsum's shift comes from a float32 sum T of |x| taken with at most
 ``k = PER_THREAD + 2 WORKGROUP + ceil(nb / WORKGROUP)`` roundings on any path (serial sums

@@ -150,6 +150,59 @@ def test_non_finite_sum_gives_nan(gpu):
     assert got[100:] == ["NaN"] * 100
 
 
+# A periodic row that only the GPU holds with NaN or Inf, or finite values whose float32
+# sum of |x| overflows: (position, value) put into row 1 of three.
+BAD_PERIODIC = {
+    "nan": (lambda n: n // 2, np.nan),
+    "inf-last": (lambda n: n - 1, np.inf),
+    "minus-inf-first": (lambda n: 0, -np.inf),
+    "overflowing-sum": (None, 3e38),  # every value 3e38: finite, the sum is not
+}
+
+
+@pytest.mark.parametrize("n", [1000, 2 * BLOCK + 5], ids=["one-block", "blocks"])
+@pytest.mark.parametrize("bad", list(BAD_PERIODIC))
+@pytest.mark.parametrize("exclusive,reverse", [(False, False), (True, True)], ids=["fwd", "rev"])
+def test_gpu_resident_bad_values_make_their_periodic_rows_nan(gpu, n, bad, exclusive, reverse):
+    """As on webgl (tests/browser/test_bad_inputs_bundle.py): a periodic row, only on the
+    GPU (x + 0), holding NaN or Inf, or whose float32 sum of |x| overflows, comes out NaN
+    whole, wherever the float64 reference is NaN and before it; the rows beside it stay
+    inside the float32 budget against the float64 reference."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0, 0.5, (3, n)).astype(np.float32)
+    where, value = BAD_PERIODIC[bad]
+    if where is None:
+        x[1] = value
+    else:
+        x[1, where(n)] = value
+    got = _page(gpu).evaluate(
+        """async ([key, shape, options]) => {
+          const x = tf.tensor(await harness.input(key), shape);
+          const xg = tf.add(x, 0);
+          const onHost = tf.backend().tensorMap.get(xg.dataId).values != null;
+          const tensors = tf.memory().numTensors;
+          const y = ddspgl.wrappedCumsum(xg, options);
+          const out = Array.from(await y.data(), v => (Number.isNaN(v) ? 'NaN' : v));
+          y.dispose();
+          const leaked = tf.memory().numTensors - tensors;
+          tf.dispose([x, xg]);
+          return {out, onHost, leaked};
+        }""",
+        [gpu.put(x), list(x.shape), {"period": 1.0, "exclusive": exclusive, "reverse": reverse}],
+    )
+    assert not got["onHost"], "x + 0 should live on the GPU only"
+    assert got["leaked"] == 0
+    out = np.array([np.nan if v == "NaN" else v for v in got["out"]], np.float64).reshape(3, n)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref = cumsum.reference(x, exclusive=exclusive, reverse=reverse, period=np.float32(1.0))
+    assert np.isnan(out[1]).all(), out[1]
+    if bad != "overflowing-sum":
+        assert np.isnan(ref[1]).any()  # the reference has no value there either
+    for r in (0, 2):
+        err = cumsum.error(out[r : r + 1], ref[r : r + 1], x[r : r + 1], np.float32(1.0))
+        assert err <= cumsum.budget("float32", n, np.float32(1.0)), (r, err)
+
+
 def test_non_finite_host_values_are_refused(gpu):
     x = np.ones((2, 100), np.float32)
     x[1, 7] = np.inf

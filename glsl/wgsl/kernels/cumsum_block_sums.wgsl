@@ -1,7 +1,9 @@
 // contributors: ddspgl
 // description: |
 //     The cumsum's block sums: the residue sum of each block of a row (output int32
-//     [rows, 2 * nb + 2], cumsum_blocks_base), exact. A plain cumsum (PLAIN) first chooses
+//     [rows, 3 * nb + 2], cumsum_blocks_base), exact, and the block's float32 sum of |x|
+//     (PER - 1 and WG - 1 roundings; NaN or Inf where the block holds NaN or Inf), from
+//     which cumsum_final tells a periodic row's NaN or Inf. A plain cumsum (PLAIN) first chooses
 //     the row's shift from its blocks' sums of |x| (absBlocks, cumsum_abs_blocks): their
 //     float32 sum T, times the host's absMargin = 1 + k * 2^-22 for the k roundings on
 //     any path (so T bounds the true sum of |x|), gives the largest shift with
@@ -51,18 +53,22 @@ fn main(index: i32) {
     m.finite = true;
   }
   var s = vec2<u32>(0u, 0u);
+  var magnitude = 0.0;
   let first = cumsum_first(g, lid);
   for (var i = 0; i < i32(PER); i++) {
     let k = cumsum_index(g.row, first + i);
     if (g.live && k >= 0) {
-      s = res_add(s, res_from_float(x[k], m.p, m.shift), m.p);
+      let v = x[k];
+      s = res_add(s, res_from_float(v, m.p, m.shift), m.p);
+      magnitude += abs(v);
     }
   }
-  let sums = wg_scan_residues(s, lid, m.p);
+  let sums = wg_scan_residues_and_sum(s, magnitude, lid, m.p);
   if (g.live && lid == 0u) {
     let base = cumsum_blocks_base(g.row);
     result[base + 2 * g.block] = bitcast<i32>(sums.total.x);
     result[base + 2 * g.block + 1] = bitcast<i32>(sums.total.y);
+    result[base + cumsum_abs_word(g.block)] = bitcast<i32>(sums.float_total);
     if (g.block == 0) {
       result[base + 2 * uniforms.nb] = m.shift;
       result[base + 2 * uniforms.nb + 1] = select(0, 1, m.finite);

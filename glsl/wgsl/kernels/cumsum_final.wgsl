@@ -6,7 +6,10 @@
 //     the invocations' sums), then its PER outputs in turn, inclusive or exclusive, as
 //     floats from the exact residues (res_to_float). A plain cumsum (PLAIN) takes its
 //     modulus 2^44 and the shift cumsum_block_sums chose, and writes NaN for a row whose
-//     sum of |x| is not finite.
+//     sum of |x| is not finite. So does a periodic one, as the webgl kernel does
+//     (js/src/gpu_checks.js): the row's float32 sum of |x|, from its blocks' sums (one
+//     block: the workgroup's own), is NaN or Inf where the row holds NaN or Inf (or,
+//     with finite values, where that sum overflows float32).
 // options: WG, PER, REVERSE, PLAIN, BLOCKS, INCLUSIVE (the host's constants); the
 // host defines cumsum_block_word(i), word i of the input blockSums (0 without BLOCKS)
 #include "../lib/cumsum_blocks.wgsl"
@@ -29,24 +32,43 @@ fn main(index: i32) {
       scale = vec2<f32>(res_pow2(-half), res_pow2(half - shift));
     }
     var s = vec2<u32>(0u, 0u);
-    for (var i = i32(lid); i < g.block; i += i32(WG)) {
-      let r = vec2<u32>(bitcast<u32>(cumsum_block_word(base + 2 * i)),
-                        bitcast<u32>(cumsum_block_word(base + 2 * i + 1)));
-      s = res_add(s, r, p);
+    var magnitude = 0.0;
+    for (var i = i32(lid); i < uniforms.nb; i += i32(WG)) {
+      if (i < g.block) {
+        let r = vec2<u32>(bitcast<u32>(cumsum_block_word(base + 2 * i)),
+                          bitcast<u32>(cumsum_block_word(base + 2 * i + 1)));
+        s = res_add(s, r, p);
+      }
+      if (!PLAIN) {
+        magnitude += bitcast<f32>(cumsum_block_word(base + cumsum_abs_word(i)));
+      }
     }
-    prefix = wg_scan_residues(s, lid, p).total;
+    let blocks = wg_scan_residues_and_sum(s, magnitude, lid, p);
+    prefix = blocks.total;
+    if (!PLAIN) {
+      finite = cumsum_finite(blocks.float_total);
+    }
   }
   // Each invocation's PER residues are converted twice, for its sum and for its outputs:
   // cheaper than holding them in a private array, which software renderers keep in memory.
   let first = cumsum_first(g, lid);
   var s = vec2<u32>(0u, 0u);
+  var magnitude = 0.0;  // the row's sum of |x| where it is one block
   for (var i = 0; i < i32(PER); i++) {
     let k = cumsum_index(g.row, first + i);
     if (g.live && k >= 0) {
-      s = res_add(s, res_from_float(x[k], p, shift), p);
+      let v = x[k];
+      s = res_add(s, res_from_float(v, p, shift), p);
+      if (!BLOCKS) {
+        magnitude += abs(v);
+      }
     }
   }
-  var acc = res_add(prefix, wg_scan_residues(s, lid, p).exclusive, p);
+  let own = wg_scan_residues_and_sum(s, magnitude, lid, p);
+  if (!BLOCKS) {
+    finite = cumsum_finite(own.float_total);
+  }
+  var acc = res_add(prefix, own.exclusive, p);
   for (var i = 0; i < i32(PER); i++) {
     let k = cumsum_index(g.row, first + i);
     if (g.live && k >= 0) {

@@ -2,7 +2,8 @@
 // the kernel, in WGSL compute shaders (kernels/cumsum_webgpu.py): the same residues as on
 // webgl, blocks of WGSL_WORKGROUP * WGSL_PER_THREAD elements scanned in workgroup memory.
 // Two dispatches for a periodic cumsum (one when a row is one block), three for a plain
-// one, which chooses its shift on the GPU: no readback.
+// one, which chooses its shift on the GPU: no readback. A row whose sum of |x| is NaN or Inf
+// comes out NaN, periodic or plain (values only the GPU holds; the host's are refused).
 
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -79,7 +80,7 @@ function cumsumWebGPU(backend, x2, {period, exclusive, reverse}) {
         temps.push(absBlocks);
       }
       sums = run('cumsum_block_sums', plain ? [x2, absBlocks] : [x2],
-                 plain ? ['x', 'absBlocks'] : ['x'], [rows, 2 * nb + 2], 'int32', {
+                 plain ? ['x', 'absBlocks'] : ['x'], [rows, 3 * nb + 2], 'int32', {
                    extra: 'fn cumsum_abs_block(i: i32) -> f32 { return ' +
                           (plain ? 'absBlocks[i]; }' : '0.0; }'),
                  });
