@@ -15,6 +15,10 @@ export const FRAME_RATE = 250;
 export const HOP = SAMPLE_RATE / FRAME_RATE;
 export const OUTPUT = 'audio_synth';
 export const INPUTS = ['f0_hz', 'loudness_db'];
+// The fused harmonic synthesizer's initial phases [1, K] (a graph input `ddspgl convert`
+// adds), and the harmonic part of OUTPUT: where a model has both, chunks carry the phase.
+export const PHASE_INPUT = 'initial_phase';
+export const HARMONIC_OUTPUT = 'harmonic_signal';
 
 async function fetchJson(url, what) {
   const res = await fetch(url);
@@ -54,11 +58,22 @@ function chunkShape(name, artifacts) {
       throw new Error(`${name}: the model renders ${rate} Hz; the page runs ${SAMPLE_RATE} Hz`);
     }
   }
-  return {samples, frames: samples / HOP};
+  return {samples, frames: samples / HOP, harmonics: phaseHarmonics(artifacts.signature)};
+}
+
+// K of the signature's PHASE_INPUT [1, K] where it has that input and HARMONIC_OUTPUT,
+// else 0 (a model whose chunks all start at phase 0).
+function phaseHarmonics(signature) {
+  const input = signature && signature.inputs && signature.inputs[`${PHASE_INPUT}:0`];
+  const dims = input && input.tensorShape && input.tensorShape.dim;
+  if (!dims || dims.length !== 2 || !signature.outputs[HARMONIC_OUTPUT]) return 0;
+  const k = Number(dims[1].size);
+  return Number.isInteger(k) && k > 0 ? k : 0;
 }
 
 /**
- * An instrument: {name, model (a tf.GraphModel), stats, frames, samples}.
+ * An instrument: {name, model (a tf.GraphModel), stats, frames, samples, harmonics (K of
+ * its initial phases, 0 where it takes none)}.
  * @param base the models folder's URL (ending in '/')
  */
 export async function loadInstrument(tf, base, name) {
@@ -72,31 +87,45 @@ export async function loadInstrument(tf, base, name) {
 
 // model.execute where the graph allows it (no control flow: TF.js warns on every
 // executeAsync of such a graph), else executeAsync (a ddsp GRU decoder's while loop).
-async function execute(instrument, inputs) {
+async function execute(instrument, inputs, outputs) {
   if (!instrument.dynamic) {
     try {
-      return instrument.model.execute(inputs, [OUTPUT]);
+      return instrument.model.execute(inputs, outputs);
     } catch (e) {
       if (!/executeAsync/.test(e.message)) throw e;
       instrument.dynamic = true;
     }
   }
-  return instrument.model.executeAsync(inputs, [OUTPUT]);
+  return instrument.model.executeAsync(inputs, outputs);
 }
 
-/** One chunk through the model: float32 audio of `samples` values. */
-export async function render(tf, instrument, f0, loud) {
+/**
+ * One chunk through the model: {audio, harmonic} (float32, `samples` values each;
+ * harmonic: the harmonic synthesizer's part of audio, null where the model takes no
+ * initial phases).
+ * @param phases float32 [K] radians, each harmonic's phase before the chunk's first sample
+ *     (chunks.js initialPhases); ignored where instrument.harmonics is 0
+ */
+export async function render(tf, instrument, f0, loud, phases) {
   const inputs = {f0_hz: tf.tensor1d(f0), loudness_db: tf.tensor1d(loud)};
+  const outputs = [OUTPUT];
+  if (instrument.harmonics) {
+    inputs[PHASE_INPUT] = tf.tensor2d(phases, [1, instrument.harmonics]);
+    outputs.push(HARMONIC_OUTPUT);
+  }
   let out = null;
   try {
-    out = await execute(instrument, inputs);
-    const audio = await (Array.isArray(out) ? out[0] : out).data();
-    if (audio.length !== instrument.samples) {
-      throw new Error(
-          `${instrument.name}: the model gave ${audio.length} samples, its signature says ` +
-          `${instrument.samples}`);
+    out = await execute(instrument, inputs, outputs);
+    const [audio, harmonic] = await Promise.all(
+        (Array.isArray(out) ? out : [out]).map((t) => t.data()));
+    for (const [name, values] of [[OUTPUT, audio], [HARMONIC_OUTPUT, harmonic]]) {
+      if (values && values.length !== instrument.samples) {
+        throw new Error(
+            `${instrument.name}: the model gave ${values.length} samples of ${name}, its ` +
+            `signature says ${instrument.samples}`);
+      }
     }
-    return audio;
+    return {audio, harmonic: harmonic || null};
   } finally {
     tf.dispose(Object.values(inputs));
     if (out) tf.dispose(out);

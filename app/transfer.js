@@ -6,7 +6,8 @@
 //   3. loudness: ddsp's compute_loudness (loudness.js), the same frames;
 //   4. controls: features.js (whole-octave shift towards the instrument, loudness mapped
 //      onto its statistics, unvoiced frames silent);
-//   5. the model per chunk of its fixed length, chunks joined by crossfades (chunks.js).
+//   5. the model per chunk of its fixed length, chunks joined by crossfades, the harmonic
+//      synthesizer's phase carried from chunk to chunk (chunks.js).
 //
 // Accepted: mono or several channels (mixed down to their mean, with a note), any sample
 // rate from 3000 to 768000 Hz (resampled to 16 kHz, with a note; below 16 kHz the input has
@@ -16,7 +17,7 @@
 // its frames voiced: noise, or a sound without a clear pitch), an unknown instrument.
 
 import {channelsOf, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, mixDown, resample} from './audio_input.js';
-import {addChunk, chunkControls, plan} from './chunks.js';
+import {addChunk, chunkControls, initialPhases, nextPhase, plan} from './chunks.js';
 import {controls, DB_RANGE, THRESHOLD} from './features.js';
 import {loudnessDb} from './loudness.js';
 import {FRAME_RATE, HOP, render, SAMPLE_RATE} from './models.js';
@@ -105,6 +106,56 @@ export async function pitch(tf, ddspgl, x) {
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
+ * The instrument's audio for controls at 250 frames/s (f0Hz, loudnessDb: what the model is
+ * given, one value per frame; past their end f0 is held at the silent loudness, as
+ * chunks.js chunkControls does), `samples` long at 16 kHz: the model per chunk of its fixed
+ * length, chunks joined by crossfades, the harmonic synthesizer's phase carried from chunk
+ * to chunk where the model takes initial phases (chunks.js). The same path as transfer's
+ * (its step 5), for callers that bring their own controls (`ddspgl quality`).
+ * @param hooks {progress(stage, fraction in [0, 1)), chunk(audio so far)}
+ */
+export async function synthesize(tf, instrument, f0Hz, loudnessDb, samples, hooks = {}) {
+  if (!(f0Hz.length >= 1 && loudnessDb.length === f0Hz.length)) {
+    throw new RangeError(
+        `controls: f0Hz and loudnessDb must hold the same number of frames, at least 1; ` +
+        `got ${f0Hz.length} and ${loudnessDb.length}`);
+  }
+  const total = Math.ceil(samples / HOP);  // past the controls' end: chunkControls holds
+  const chunks = plan(total, instrument.frames);
+  // The harmonic part (where the model takes initial phases) and the rest, joined apart.
+  const harmonic = new Float32Array(samples);
+  const rest = new Float32Array(samples);
+  const fade = chunks.overlap * HOP;
+  let cycles = 0;  // the fundamental's phase before the chunk's first sample
+  let audio = rest;
+  for (const [k, start] of chunks.starts.entries()) {
+    if (hooks.progress) {
+      hooks.progress(`rendering ${instrument.name}: chunk ${k + 1} of ${chunks.starts.length}`,
+                     k / chunks.starts.length);
+    }
+    await nextTask();
+    const c = chunkControls(f0Hz, loudnessDb, start, instrument.frames, -DB_RANGE);
+    const out = await render(tf, instrument, c.f0, c.loud,
+                             initialPhases(cycles, instrument.harmonics));
+    if (out.harmonic) {
+      addChunk(harmonic, out.harmonic, start * HOP, fade, k === 0, 'gain');
+      addChunk(rest, out.audio.map((v, i) => v - out.harmonic[i]), start * HOP, fade, k === 0);
+      cycles = nextPhase(cycles, c.f0, chunks.step, HOP, SAMPLE_RATE);
+      audio = harmonic.map((v, i) => v + rest[i]);
+    } else {
+      addChunk(rest, out.audio, start * HOP, fade, k === 0);
+    }
+    if (hooks.chunk) hooks.chunk(audio);
+  }
+  const bad = audio.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new Error(`${instrument.name}: the model's output is not finite (${audio[bad]} at ` +
+                    `sample ${bad})`);
+  }
+  return audio;
+}
+
+/**
  * The transfer of `samples` at `sampleRate` onto `instrument` (models.js loadInstrument):
  * {audio: Float32Array at 16 kHz (the input's duration), sampleRate, f0Hz, confidence,
  * loudnessDb (the input's, 250 frames/s), controls (what the model was given: f0Hz,
@@ -144,24 +195,12 @@ export async function transfer(tf, ddspgl, instrument, samples, sampleRate, hook
   }
   const ctl = controls(f0Hz, confidence, loud, instrument.stats);
   show({input: x, f0Hz, confidence, loudnessDb: loud, controls: ctl});
-  const total = Math.ceil(x.length / HOP);
-  const chunks = plan(total, instrument.frames);
-  const audio = new Float32Array(x.length);
-  for (const [k, start] of chunks.starts.entries()) {
-    progress(`rendering ${instrument.name}: chunk ${k + 1} of ${chunks.starts.length}`,
-             0.2 + 0.8 * k / chunks.starts.length);
-    await nextTask();
-    const c = chunkControls(ctl.f0Hz, ctl.loudnessDb, start, instrument.frames, -DB_RANGE);
-    const out = await render(tf, instrument, c.f0, c.loud);
-    addChunk(audio, out, start * HOP, chunks.overlap * HOP, k === 0);
-    show({input: x, f0Hz, confidence, loudnessDb: loud, controls: ctl, audio});
-  }
+  const audio = await synthesize(tf, instrument, ctl.f0Hz, ctl.loudnessDb, x.length, {
+    progress: (stage, fraction) => progress(stage, 0.2 + 0.8 * fraction),
+    chunk: (partial) => show({input: x, f0Hz, confidence, loudnessDb: loud, controls: ctl,
+                              audio: partial}),
+  });
   lap('model');
-  const bad = audio.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) {
-    throw new Error(`${instrument.name}: the model's output is not finite (${audio[bad]} at ` +
-                    `sample ${bad})`);
-  }
   progress('done', 1);
   return {audio, sampleRate: SAMPLE_RATE, f0Hz, confidence, loudnessDb: Float32Array.from(loud),
           controls: ctl, input: x, notes, timings};

@@ -174,6 +174,107 @@ def test_chunks_cover_the_input_and_cross_over_at_equal_power(page):
     assert got["fadeOut"][0] > 0.99 and got["fadeIn"][-1] > 0.99
 
 
+def _joined(chunks: list[np.ndarray], starts: list[int], fade: int, length: int) -> np.ndarray:
+    """Float64 model of the page's equal-gain joins (chunks.js addChunk, 'gain')."""
+    out = np.zeros(length)
+    t = (np.arange(fade) + 0.5) / fade
+    fade_in, fade_out = np.sin(0.5 * np.pi * t) ** 2, np.cos(0.5 * np.pi * t) ** 2
+    for k, (chunk, start) in enumerate(zip(chunks, starts, strict=True)):
+        s = start * HOP
+        part = chunk[: max(0, min(chunk.size, length - s))]
+        if k:
+            m = min(fade, part.size)
+            out[s : s + m] = out[s : s + m] * fade_out[:m] + part[:m] * fade_in[:m]
+            part = part[m:]
+            s += m
+        out[s : s + part.size] += part
+    return out
+
+
+def test_chunks_carry_the_phase(page):
+    """transfer.js's synthesize on controls of 5 chunks of the test instrument (1 s each):
+    each chunk starts from the phase the previous one reached, and the chunks join at equal
+    gain. Against a float64 model of the same (each chunk kernels/harmonic.py's reference
+    from its controls, started from the exact phase, a Fraction sum over the frames before
+    it; the same joins): within each chunk's derived bound (harmonic.derived_bound with two
+    float32-radian roundings of the initial phase, the page's and the reference's),
+    plus 2 pi K M(n) times the page's float64 phase sum's error (chunks.js nextPhase: (4
+    hop max(f0) / sr + 2) 2^-53 cycles per frame), plus the joins' float32 products and
+    sum (3 u of the larger part). Loudness 0 dB makes the amplitude exp(0) = 1 exactly;
+    f0 glides and trills below 400 Hz, so all 20 harmonics stay under Nyquist. The same
+    chunks started from phase 0 are far outside that bound."""
+    from fractions import Fraction
+
+    from synth_instrument import HARMONICS
+
+    from ddspgl.kernels import harmonic
+
+    frames, total = 250, 1002  # 5 chunks of 250 frames, 62 overlapping: the last ends at 1002
+    t = np.arange(total) / 250
+    f0 = (180 + 150 * t / t[-1] + 12 * np.sin(2 * np.pi * 5.5 * t)).astype(np.float32)
+    got = page.evaluate(
+        """async ([f0, samples]) => {
+      const {synthesize} = await import('/transfer.js');
+      const {loadInstrument} = await import('/models.js');
+      const {plan} = await import('/chunks.js');
+      const inst = await loadInstrument(tf, new URL('models/', location.href).href, 'synth');
+      try {
+        const f = from64(f0);
+        const audio = await synthesize(tf, inst, f, new Float32Array(f.length), samples);
+        return {audio: b64(audio), frames: inst.frames, harmonics: inst.harmonics,
+                plan: plan(f.length, inst.frames)};
+      } finally {
+        inst.model.dispose();
+      }
+    }""",
+        [base64.b64encode(f0.tobytes()).decode(), total * HOP],
+    )
+    assert got["frames"] == frames and got["harmonics"] == HARMONICS
+    audio = f32(got["audio"]).astype(np.float64)
+    starts, step, overlap = got["plan"]["starts"], got["plan"]["step"], got["plan"]["overlap"]
+    assert len(starts) == 5
+    weights = (1 / np.arange(1, HARMONICS + 1)).astype(np.float32)
+    sr, k = float(SR), np.arange(1, HARMONICS + 1, dtype=object)
+
+    def chunk(start: int, cycles: Fraction | None):
+        c = f0[np.minimum(np.arange(start, start + frames), total - 1)][None]
+        kw = {"sample_rate": SR, "n_samples": frames * HOP, "normalize": True}
+        dist = np.broadcast_to(weights, (1, frames, HARMONICS))
+        ones = np.ones_like(c)
+        phase = None if cycles is None else (2 * np.pi * ((k * cycles) % 1)).astype(np.float64)
+        init = None if phase is None else phase[None]
+        ref, amb = harmonic.reference(c, ones, dist, initial_phase=init, **kw)
+        assert not amb.any()
+        return ref[0], harmonic.derived_bound(c, ones, dist, blocks=3, **kw)[0]
+
+    refs, bounds, zero = [], [], []
+    cycles = Fraction(0)
+    for start in starts:
+        ref, bound = chunk(start, cycles)
+        refs.append(ref)
+        # nextPhase's error over the frames summed so far, and initialPhases' k x, frac
+        # and 2 pi (4 roundings of at most K cycles); M(n) = 1: amplitude 1, weights
+        # normalised to sum 1
+        drift = (4 * HOP * f0.max() / sr + 2) * 2.0**-53 * start + 4 * HARMONICS * 2.0**-53
+        bounds.append(bound + 2 * np.pi * HARMONICS * drift)
+        zero.append(chunk(start, None)[0])
+        for j in range(start, start + step):
+            a, b = Fraction(float(f0[j])), Fraction(float(f0[j + 1]))
+            cycles += (a * (HOP + 1) + b * (HOP - 1)) / (2 * SR)
+        cycles %= 1
+    n = audio.size
+    fade = overlap * HOP
+    want = _joined(refs, starts, fade, n)
+    # the bound joined as the audio is (fades are convex), then the joins' float32 roundings
+    bound = _joined(bounds, starts, fade, n)
+    bound += 3 * 2.0**-24 * _joined([np.abs(r) for r in refs], starts, fade, n)
+    dev = np.abs(audio - want)
+    print(f"carried: worst {np.max(dev / bound):.3f} of the bound")
+    assert np.all(dev <= bound)
+    unrelated = np.abs(_joined(zero, starts, fade, n) - want)
+    assert unrelated.max() > 100 * bound.max()
+
+
 # -- the API on a sung phrase ------------------------------------------------------------------
 
 
