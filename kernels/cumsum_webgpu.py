@@ -5,27 +5,34 @@ The residues, moduli and shifts are :mod:`cumsum`'s (integer residues modulo
 the budget are :func:`cumsum.budget`'s with float32 storage: webgpu tensors are float32.
 Only the schedule differs, designed for compute (js/src/kernels/wrapped_cumsum_webgpu.js):
 
-- a row of n scan elements is cut into blocks of ``BLOCK = WORKGROUP * PER_THREAD``; one
-  workgroup per (row, block), each invocation adding ``PER_THREAD`` consecutive residues;
-- ``cumsum_block_sums`` writes each block's residue sum (a workgroup scan in workgroup
-  memory gives the total);
+- a row of n scan elements is cut into runs of ``PER_THREAD`` consecutive elements, one
+  invocation per run, ``WORKGROUP`` invocations per workgroup (a block of ``BLOCK =
+  WORKGROUP * PER_THREAD`` elements);
+- a periodic row of several blocks takes three dispatches: ``cumsum_run_sums`` writes each
+  run's residue sum and its float32 sum of |x|, every invocation alone (no workgroup
+  memory, no barrier); ``cumsum_run_scan``, one workgroup per row, scans the row's run
+  sums (``runs / WORKGROUP`` serial additions per invocation and one workgroup scan) into
+  each run's exclusive prefix; ``cumsum_run_final`` starts each invocation from its run's
+  prefix and writes its outputs, again without barriers. Each input is read and
+  converted to its residue twice (the two-dispatch schedule before it, block sums then
+  outputs, converted three times and held six barriers per block: at n = 2^20 this one
+  takes about half its device time on SwiftShader);
+- a periodic row of one block (n <= BLOCK) is one dispatch, ``cumsum_final``: each
+  invocation's sum, a workgroup scan of those in workgroup memory, the outputs;
 - the workgroup scans take three barriers each: invocation 0 scans the invocations' sums
   in order (glsl/wgsl/lib/workgroup_scan.wgsl). A tree takes two barriers per level, and
   SwiftShader switches between a workgroup's coroutines at every barrier: with workgroups
   of 256 and tree scans the kernel ran 8x slower there than with this schedule. Small
   workgroups with long runs per invocation serve the same end: 32 invocations (one warp or
   wave32 on a GPU) of 128 elements;
-- ``cumsum_final`` reduces the row's earlier block sums itself (at most ``nb / WORKGROUP``
-  additions per invocation: 1 at n = 2^20), scans the invocations' sums in workgroup memory
-  and writes the outputs. Two dispatches for a periodic cumsum, one when a row is one
-  block (n <= BLOCK); a plain cumsum first sums |x| per block (``cumsum_abs_blocks``) and
-  chooses its shift on the GPU, per row, in ``cumsum_block_sums``: three dispatches and no
-  readback;
-- ``cumsum_block_sums`` also writes each block's float32 sum of |x|, and ``cumsum_final``
-  writes NaN over a periodic row whose sum of them is NaN or Inf (one block: its own sum),
-  as the webgl kernel does for values only the GPU holds (js/src/gpu_checks.js): the row
-  holds NaN or Inf, or its sum of |x| overflows float32. The sums ride on the workgroup
-  scans' barriers (wg_scan_residues_and_sum).
+- a plain cumsum first sums |x| per block (``cumsum_abs_blocks``) and chooses its shift on
+  the GPU, per row, in ``cumsum_block_sums``, which writes each block's residue sum;
+  ``cumsum_final`` reduces the row's earlier block sums itself (at most ``nb /
+  WORKGROUP`` additions per invocation: 8 at n = 2^20), scans the invocations' sums in
+  workgroup memory and writes the outputs: three dispatches and no readback;
+- a periodic row whose float32 sum of |x| (its runs' sums; one block: the workgroup's) is
+  NaN or Inf comes out NaN, as the webgl kernel writes for values only the GPU holds
+  (js/src/gpu_checks.js): the row holds NaN or Inf, or its sum of |x| overflows float32.
 
 A plain cumsum's shift comes from a float32 sum T of |x| taken with at most
 ``k = PER_THREAD + 2 WORKGROUP + ceil(nb / WORKGROUP)`` roundings on any path (serial sums
@@ -46,3 +53,6 @@ BLOCK = WORKGROUP * PER_THREAD  # scan elements per workgroup
 WGSL_ABS_BLOCKS = "wgsl/kernels/cumsum_abs_blocks.wgsl"
 WGSL_BLOCK_SUMS = "wgsl/kernels/cumsum_block_sums.wgsl"
 WGSL_FINAL = "wgsl/kernels/cumsum_final.wgsl"
+WGSL_RUN_SUMS = "wgsl/kernels/cumsum_run_sums.wgsl"
+WGSL_RUN_SCAN = "wgsl/kernels/cumsum_run_scan.wgsl"
+WGSL_RUN_FINAL = "wgsl/kernels/cumsum_run_final.wgsl"

@@ -39,21 +39,8 @@ fn cumsum_first(g: CumsumGroup, lid: u32) -> i32 {
   return g.block * i32(WG * PER) + i32(lid * PER);
 }
 
-// Row r's entries in the block-sum tensor [rows, 3 * nb + 2]: the residue sums of its
-// blocks (two words each), the plain sum's shift and whether its sum of |x| is finite,
-// then the float32 sums of |x| over its blocks (their bits), from which a periodic sum
-// tells whether the row holds NaN or Inf.
+// Row r's entries in the block-sum tensor [rows, 2 * nb + 2]: the residue sums of its
+// blocks (two words each), then the plain sum's shift and whether its sum of |x| is finite.
 fn cumsum_blocks_base(row: i32) -> i32 {
-  return row * (3 * uniforms.nb + 2);
-}
-
-// Word i of a row's entries holding block i's float32 sum of |x|.
-fn cumsum_abs_word(i: i32) -> i32 {
-  return 2 * uniforms.nb + 2 + i;
-}
-
-// Whether a float's bits say finite (its exponent not all ones): a bit test, which no
-// compiler may fold away as it may a comparison that assumes finite values.
-fn cumsum_finite(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+  return row * (2 * uniforms.nb + 2);
 }

@@ -1,9 +1,11 @@
 // WrappedCumsum on webgpu: the cumsum along the last axis, wrapped modulo a period inside
 // the kernel, in WGSL compute shaders (kernels/cumsum_webgpu.py): the same residues as on
-// webgl, blocks of WGSL_WORKGROUP * WGSL_PER_THREAD elements scanned in workgroup memory.
-// Two dispatches for a periodic cumsum (one when a row is one block), three for a plain
-// one, which chooses its shift on the GPU: no readback. A row whose sum of |x| is NaN or Inf
-// comes out NaN, periodic or plain (values only the GPU holds; the host's are refused).
+// webgl, runs of WGSL_PER_THREAD elements added by one invocation each. A periodic cumsum
+// takes three dispatches (runs' sums, their scan, the outputs; one when a row is one block
+// of WGSL_WORKGROUP runs, scanned in workgroup memory), a plain one three too, blocks of
+// WGSL_WORKGROUP runs, choosing its shift on the GPU: no readback. A row whose sum of |x|
+// is NaN or Inf comes out NaN, periodic or plain (values only the GPU holds; the host's
+// are refused).
 
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -22,7 +24,7 @@ const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
 
 const UNIFORMS = 'modulus : vec2<u32>, scale : vec2<f32>, shift : i32, n : i32, nb : i32, ' +
-                 'rows : i32, absMargin : f32, plainLimit : f32,';
+                 'rows : i32, absMargin : f32, plainLimit : f32, runs : i32, runGroups : i32,';
 
 // The largest float32 f with f * 2^43 + 1.5 n + 1 < 2^43 (cumsum_block_sums: the
 // significand of the bound on sum |x| for which the larger shift still fits).
@@ -34,7 +36,7 @@ function plainLimit(n) {
 }
 
 // The uniforms' values, in UNIFORMS' order.
-function uniformData(rows, n, nb, period) {
+function uniformData(rows, n, nb, runs, period) {
   const mod = period === null ? {lo: 0, hi: SIGNED_MODULUS_HI, shift: 0} :
                                 periodicModulus(period);
   // Roundings on any path of the float32 sum of |x|, every one serial: PER_THREAD in an
@@ -51,6 +53,8 @@ function uniformData(rows, n, nb, period) {
     {type: 'int32', data: [rows]},
     {type: 'float32', data: [1 + k * 2 ** -22]},
     {type: 'float32', data: [plainLimit(n)]},
+    {type: 'int32', data: [runs]},
+    {type: 'int32', data: [Math.ceil(runs / WGSL_WORKGROUP)]},
   ];
 }
 
@@ -60,37 +64,44 @@ const wgslBool = b => (b ? 'true' : 'false');
 function cumsumWebGPU(backend, x2, {period, exclusive, reverse}) {
   const [rows, n] = x2.shape;
   const nb = Math.ceil(n / BLOCK);
+  const runs = Math.ceil(n / WGSL_PER_THREAD);
   const plain = period === null;
-  const blocks = plain || nb > 1;
-  const values = uniformData(rows, n, nb, period);
+  const values = uniformData(rows, n, nb, runs, period);
   const constants = {WG: `${WGSL_WORKGROUP}u`, PER: `${WGSL_PER_THREAD}u`,
-                     REVERSE: wgslBool(reverse), PLAIN: wgslBool(plain)};
-  const run = (body, inputs, names, shape, dtype, more = {}) => backend.runWebGPUProgram(
+                     REVERSE: wgslBool(reverse), PLAIN: wgslBool(plain),
+                     INCLUSIVE: wgslBool(!exclusive)};
+  const run = (body, inputs, names, shape, dtype, groups, more = {}) => backend.runWebGPUProgram(
       makeWGSLProgram(body, names, shape, {
         constants: {...constants, ...more.constants}, extra: more.extra, uniforms: UNIFORMS,
-        groups: rows * nb, workgroupSize: WGSL_WORKGROUP}),
+        groups, workgroupSize: WGSL_WORKGROUP}),
       inputs, dtype, values);
   const temps = [];
   try {
+    if (!plain && nb > 1) {
+      // Runs: their sums, their prefixes (a workgroup per row), the outputs.
+      const runGroups = rows * Math.ceil(runs / WGSL_WORKGROUP);
+      const sums = run('cumsum_run_sums', [x2], ['x'], [rows, 3 * runs], 'int32', runGroups);
+      temps.push(sums);
+      const prefixes = run('cumsum_run_scan', [sums], ['sums'], [rows, 2 * runs + 1], 'int32',
+                           rows);
+      temps.push(prefixes);
+      backend.disposeData(temps.shift().dataId);  // the sums: read by the scan alone
+      return run('cumsum_run_final', [x2, prefixes], ['x', 'prefixes'], [rows, n], 'float32',
+                 runGroups);
+    }
     let sums = null;
-    if (blocks) {
-      let absBlocks = null;
-      if (plain) {
-        absBlocks = run('cumsum_abs_blocks', [x2], ['x'], [rows, nb], 'float32');
-        temps.push(absBlocks);
-      }
-      sums = run('cumsum_block_sums', plain ? [x2, absBlocks] : [x2],
-                 plain ? ['x', 'absBlocks'] : ['x'], [rows, 3 * nb + 2], 'int32', {
-                   extra: 'fn cumsum_abs_block(i: i32) -> f32 { return ' +
-                          (plain ? 'absBlocks[i]; }' : '0.0; }'),
-                 });
+    if (plain) {
+      const absBlocks = run('cumsum_abs_blocks', [x2], ['x'], [rows, nb], 'float32', rows * nb);
+      temps.push(absBlocks);
+      sums = run('cumsum_block_sums', [x2, absBlocks], ['x', 'absBlocks'], [rows, 2 * nb + 2],
+                 'int32', rows * nb,
+                 {extra: 'fn cumsum_abs_block(i: i32) -> f32 { return absBlocks[i]; }'});
       temps.push(sums);
     }
-    return run('cumsum_final', blocks ? [x2, sums] : [x2], blocks ? ['x', 'blockSums'] : ['x'],
-               [rows, n], 'float32', {
-                 constants: {BLOCKS: wgslBool(blocks), INCLUSIVE: wgslBool(!exclusive)},
+    return run('cumsum_final', plain ? [x2, sums] : [x2], plain ? ['x', 'blockSums'] : ['x'],
+               [rows, n], 'float32', rows * nb, {
                  extra: 'fn cumsum_block_word(i: i32) -> i32 { return ' +
-                        (blocks ? 'blockSums[i]; }' : '0; }'),
+                        (plain ? 'blockSums[i]; }' : '0; }'),
                });
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
