@@ -6,11 +6,15 @@
 // a chunk). Where the model's harmonic synthesizer takes its initial phases (the graph
 // input `ddspgl convert` adds), each chunk starts from the phase the previous one reached
 // at that sample (nextPhase, initialPhases): the two chunks' harmonics are then the same
-// oscillators where they overlap, so they cross over at equal gain (the fades sum to 1),
-// while the rest of the audio (the noise), unrelated between chunks, crosses over at equal
-// power (the fades' squares sum to 1). A model without that input starts every chunk at
-// phase 0: all its audio crosses over at equal power. Controls past the end of the input
-// repeat its last f0 at the silent loudness, and the audio is cut to the input's length.
+// oscillators where they overlap, so they cross over at equal gain (the fades sum to 1).
+// Where the noise synthesizer takes a sample offset (the other input `ddspgl convert`
+// adds), each chunk draws the noise of its own samples from one stream, so the noise too
+// is the same signal in both and crosses over at equal gain; without it every chunk draws
+// the same noise from its start, unrelated to its neighbour's there, and it crosses over at
+// equal power (the fades' squares sum to 1). A model without the phase input starts every
+// chunk at phase 0: its harmonics are unrelated too and cross over at equal power.
+// Controls past the end of the input repeat its last f0 at the silent loudness, and the
+// audio is cut to the input's length.
 
 /** Frames of overlap for chunks of `frames`: 64 (0.256 s at 250 frames/s), at most a quarter. */
 export function overlapFrames(frames) {

@@ -19,6 +19,9 @@ export const INPUTS = ['f0_hz', 'loudness_db'];
 // adds), and the harmonic part of OUTPUT: where a model has both, chunks carry the phase.
 export const PHASE_INPUT = 'initial_phase';
 export const HARMONIC_OUTPUT = 'harmonic_signal';
+// The fused noise synthesizer's sample offset (int32, a graph input `ddspgl convert` adds):
+// where a model has it, each chunk draws the noise of its own samples from one stream.
+export const NOISE_INPUT = 'noise_offset';
 
 async function fetchJson(url, what) {
   const res = await fetch(url);
@@ -58,7 +61,9 @@ function chunkShape(name, artifacts) {
       throw new Error(`${name}: the model renders ${rate} Hz; the page runs ${SAMPLE_RATE} Hz`);
     }
   }
-  return {samples, frames: samples / HOP, harmonics: phaseHarmonics(artifacts.signature)};
+  const inputs = (artifacts.signature && artifacts.signature.inputs) || {};
+  return {samples, frames: samples / HOP, harmonics: phaseHarmonics(artifacts.signature),
+          noiseOffset: `${NOISE_INPUT}:0` in inputs};
 }
 
 // K of the signature's PHASE_INPUT [1, K] where it has that input and HARMONIC_OUTPUT,
@@ -73,7 +78,7 @@ function phaseHarmonics(signature) {
 
 /**
  * An instrument: {name, model (a tf.GraphModel), stats, frames, samples, harmonics (K of
- * its initial phases, 0 where it takes none)}.
+ * its initial phases, 0 where it takes none), noiseOffset (whether it takes one)}.
  * @param base the models folder's URL (ending in '/')
  */
 export async function loadInstrument(tf, base, name) {
@@ -105,14 +110,17 @@ async function execute(instrument, inputs, outputs) {
  * initial phases).
  * @param phases float32 [K] radians, each harmonic's phase before the chunk's first sample
  *     (chunks.js initialPhases); ignored where instrument.harmonics is 0
+ * @param offset the chunk's first sample's index in the whole rendering (the noise
+ *     stream's); ignored where the model takes no noise offset
  */
-export async function render(tf, instrument, f0, loud, phases) {
+export async function render(tf, instrument, f0, loud, phases, offset) {
   const inputs = {f0_hz: tf.tensor1d(f0), loudness_db: tf.tensor1d(loud)};
   const outputs = [OUTPUT];
   if (instrument.harmonics) {
     inputs[PHASE_INPUT] = tf.tensor2d(phases, [1, instrument.harmonics]);
     outputs.push(HARMONIC_OUTPUT);
   }
+  if (instrument.noiseOffset) inputs[NOISE_INPUT] = tf.scalar(offset, 'int32');
   let out = null;
   try {
     out = await execute(instrument, inputs, outputs);

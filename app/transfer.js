@@ -128,6 +128,8 @@ export async function synthesize(tf, instrument, f0Hz, loudnessDb, samples, hook
   const fade = chunks.overlap * HOP;
   let cycles = 0;  // the fundamental's phase before the chunk's first sample
   let audio = rest;
+  // the rest (the noise) is the same signal in both chunks where they draw one stream
+  const restFade = instrument.noiseOffset ? 'gain' : 'power';
   for (const [k, start] of chunks.starts.entries()) {
     if (hooks.progress) {
       hooks.progress(`rendering ${instrument.name}: chunk ${k + 1} of ${chunks.starts.length}`,
@@ -136,14 +138,15 @@ export async function synthesize(tf, instrument, f0Hz, loudnessDb, samples, hook
     await nextTask();
     const c = chunkControls(f0Hz, loudnessDb, start, instrument.frames, -DB_RANGE);
     const out = await render(tf, instrument, c.f0, c.loud,
-                             initialPhases(cycles, instrument.harmonics));
+                             initialPhases(cycles, instrument.harmonics), start * HOP);
     if (out.harmonic) {
       addChunk(harmonic, out.harmonic, start * HOP, fade, k === 0, 'gain');
-      addChunk(rest, out.audio.map((v, i) => v - out.harmonic[i]), start * HOP, fade, k === 0);
+      addChunk(rest, out.audio.map((v, i) => v - out.harmonic[i]), start * HOP, fade, k === 0,
+               restFade);
       cycles = nextPhase(cycles, c.f0, chunks.step, HOP, SAMPLE_RATE);
       audio = harmonic.map((v, i) => v + rest[i]);
     } else {
-      addChunk(rest, out.audio, start * HOP, fade, k === 0);
+      addChunk(rest, out.audio, start * HOP, fade, k === 0);  // harmonics unrelated
     }
     if (hooks.chunk) hooks.chunk(audio);
   }

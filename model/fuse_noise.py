@@ -10,6 +10,9 @@ and ddspgl's ``FilteredNoise(magnitudes, n_samples, window_size, seed)``
 (kernels/filtered_noise.py) computes the same FIR filtering directly, in two passes from
 the frame-rate magnitudes, with the noise from its seeded counter-based generator
 (uniform in [-1, 1) on the same 2^-23 grid, the graph's RandomUniform seed as its seed).
+Its second input is a new graph input ``noise_offset`` (int32, 0 unless fed): the index in
+that stream of the first sample, which a caller rendering in chunks sets to each chunk's
+start so that the chunks draw one stream.
 
 How a match is found and proved
     Anchors: the graph's signature outputs ``filtered_noise_signal`` and
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..kernels import filtered_noise as noise_kernel
-from .graph import ModelError, input_node
+from .graph import ModelError, Weight, const_node, input_node, unique_name
 from .graph_eval import Unsupported, evaluate
 
 if TYPE_CHECKING:
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 
 OP = "FilteredNoise"
 PATTERN = "filtered noise"
+# The graph input of a fused noise synthesizer's sample offset (noise_offset_input).
+NOISE_OFFSET = "noise_offset"
 SIGNAL, MAGNITUDES = "filtered_noise_signal", "filtered_noise_controls_magnitudes"
 PROBE_SEED = 2025
 SEED_MAX = 2**32 - 1
@@ -135,10 +140,11 @@ def filtered_noise(g: _Graph, out: str):
     why = g.read_outside(interior, out)
     if why:
         return miss(why)
+    offset_input, offset_nodes = noise_offset_input(g)
     node = {
         "name": input_node(out),
         "op": OP,
-        "input": [m_node],
+        "input": [m_node, offset_input],
         "attr": {
             "n_samples": {"i": str(n)},
             "window_size": {"i": str(window)},
@@ -147,7 +153,37 @@ def filtered_noise(g: _Graph, out: str):
     }
     detail = (
         f"FilteredNoise(n_samples={n}, window_size={window}, seed={seed}, K={bands}) "
-        f"replaces {len(interior)} nodes (probe max |difference| {dev_max:.2g})"
+        f"replaces {len(interior)} nodes (probe max |difference| {dev_max:.2g}); "
+        f"graph input {offset_input!r}: the first sample's index in the noise stream"
     )
     shape = {"n_samples": n, "frames": frames, "bands": bands, "window_size": window}
-    return Match(input_node(out), PATTERN, None, detail, removed=interior, shape=shape), [node]
+    match = Match(input_node(out), PATTERN, None, detail, removed=interior, shape=shape)
+    return match, [*offset_nodes, node]
+
+
+def noise_offset_input(g: _Graph) -> tuple[str, list[dict]]:
+    """A new graph input for the FilteredNoise's sample offset: (its name, its nodes).
+
+    A ``PlaceholderWithDefault`` int32 scalar, 0 unless fed (the export renders as it
+    did): the index in the kernel's noise stream of the first sample. A caller rendering a
+    long input in chunks feeds each chunk its first sample's index in the whole, so the
+    chunks draw one stream and agree where they overlap instead of repeating the same
+    noise. Also a signature input (``NAME:0``) where the graph has a signature."""
+    name = unique_name(g.taken, NOISE_OFFSET)
+    default = unique_name(g.taken, f"{name}/zero")
+    g.model.weights[default] = Weight.from_array(default, np.array(0, np.int32), "int32")
+    signature = g.model.doc.get("signature")
+    if signature is not None:
+        signature.setdefault("inputs", {})[f"{name}:0"] = {
+            "name": f"{name}:0", "dtype": "DT_INT32", "tensorShape": {},
+        }  # fmt: skip
+    nodes = [
+        const_node(default, "int32", ()),
+        {
+            "name": name,
+            "op": "PlaceholderWithDefault",
+            "input": [default],
+            "attr": {"dtype": {"type": "DT_INT32"}, "shape": {"shape": {}}},
+        },
+    ]
+    return name, nodes

@@ -88,6 +88,21 @@ def model_dir(tmp_path_factory):
                 "seed": {"i": str(SEED)},
             },
         },
+        {
+            "name": "offset",
+            "op": "Placeholder",
+            "attr": {"dtype": {"type": "DT_INT32"}},  # any shape: the op checks it
+        },
+        {
+            "name": "noise_at",
+            "op": "FilteredNoise",
+            "input": ["magnitudes", "offset"],
+            "attr": {
+                "n_samples": {"i": str(n)},
+                "window_size": {"i": str(w)},
+                "seed": {"i": str(SEED)},
+            },
+        },
     ]
     return save_graph_model(folder, nodes)
 
@@ -225,13 +240,57 @@ def test_graph_model_op(host):
     got = page.evaluate(
         "async spec => { const m = tf.tensor(await harness.input(spec.key), spec.shape);"
         " const model = await tf.loadGraphModel('/extra/model.json');"
-        " const y = model.execute({magnitudes: m});"
+        " const y = model.execute({magnitudes: m}, 'noise');"
         " const out = {b64: harness.b64(y.dataSync()), shape: y.shape};"
         " tf.dispose([m, y]); model.dispose(); return out; }",
         {"key": host.put(_magnitudes("odd")), "shape": [b, f, k]},
     )
     out = browser.decode(got["b64"], got["shape"])
     assert filtered_noise.deviation(out, ref, bound).max() <= 1.0
+
+
+_RUN_AT = """async spec => {
+  const m = tf.tensor(await harness.input(spec.key), spec.shape);
+  const offset = tf.tensor(spec.offset, undefined, 'int32');
+  const model = await tf.loadGraphModel('/extra/model.json');
+  try {
+    const y = model.execute({magnitudes: m, offset}, 'noise_at');
+    const out = {b64: harness.b64(y.dataSync()), shape: y.shape};
+    y.dispose();
+    return out;
+  } catch (e) {
+    return {error: e.message};
+  } finally {
+    tf.dispose([m, offset]);
+    model.dispose();
+  }
+}"""
+
+
+def test_graph_model_op_reads_a_sample_offset_input(host):
+    """A FilteredNoise node's input 1, an int32 scalar (`ddspgl fuse`'s noise_offset),
+    sets the sample offset: the stream from that sample, within the derived bound; any
+    other tensor there, or an offset past the limit, is refused with the reason."""
+    page = host.page("float32")
+    held, _, _ = _reference(host, "float32", "odd")
+    b, f, k, n, w = SHAPES["odd"]
+    offset = 5 * n + 3
+    spec = {"key": host.put(_magnitudes("odd")), "shape": [b, f, k]}
+    got = page.evaluate(_RUN_AT, {**spec, "offset": offset})
+    draw = filtered_noise.noise(b, n, seed=SEED, sample_offset=offset)
+    ref = filtered_noise.reference(held, draw, window_size=w)
+    bound = filtered_noise.write_bound(
+        ref, filtered_noise.derived_bound(held, n_samples=n, window_size=w), "float32"
+    )
+    out = browser.decode(got["b64"], got["shape"])
+    assert filtered_noise.deviation(out, ref, bound).max() <= 1.0
+    for value, message in (
+        ([3, 4], "input 1 (the sample offset) must be an int32 scalar, got int32 [2]"),
+        (-1, "sampleOffset must be >= 0 with sampleOffset + nSamples <= 2^31"),
+    ):
+        spec = {**spec, "key": host.put(_magnitudes("odd"))}
+        bad = page.evaluate(_RUN_AT, {**spec, "offset": value})
+        assert message in bad.get("error", ""), bad
 
 
 # -- memory -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ddsp_exports import MODELS, inputs, uniform
 from ddspgl import cli
 from ddspgl.kernels import filtered_noise as filtered_noise_kernel
 from ddspgl.kernels import harmonic
-from ddspgl.model import convert, fuse_harmonic, graph, op_check
+from ddspgl.model import convert, fuse_harmonic, fuse_noise, graph, op_check
 
 U = 2.0**-24
 
@@ -288,6 +288,39 @@ def test_fused_noise_matches_float64(ddsp_converted, tfjs, name, target):
     snr = filtered_noise_kernel.snr_db(got, ref)
     print(f"{name} {target}: noise SNR {snr:.1f} dB, worst error {worst:.2f} of its bound")
     assert worst <= 1
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fused_noise_continues_from_a_fed_offset(ddsp_converted, host, name):
+    """The fused node's new graph input, noise_offset (int32, 0 unless fed): fed an offset,
+    the page's noise (webgl, float32) is the kernel's float64 filtering of its stream from
+    that sample on, within the derived bound; the stream from 0 is not."""
+    spec = MODELS[name]
+    folder = ddsp_converted / name
+    nodes = json.loads((folder / "outputs.json").read_text())
+    model = graph.load(folder / "ddspgl")
+    (node,) = [n for n in model.nodes if n["op"] == "FilteredNoise"]
+    assert node["input"][1] == fuse_noise.NOISE_OFFSET
+    assert model.doc["signature"]["inputs"][f"{fuse_noise.NOISE_OFFSET}:0"]["dtype"] == "DT_INT32"
+    seed, offset = int(node["attr"]["seed"]["i"]), 3 * spec.samples + 17
+    url = f"/extra/{name}/ddspgl/model.json"
+    res = tfjs_run.run(
+        host,
+        "float32",
+        url,
+        _feeds(model, name),
+        [nodes[k] for k in NOISE],
+        ints={fuse_noise.NOISE_OFFSET: offset},
+    )
+    mags = res[nodes["filtered_noise_controls_magnitudes"]]
+    got = res[nodes["filtered_noise_signal"]]
+    bound = filtered_noise_kernel.derived_bound(mags, n_samples=spec.samples)
+    for start, inside in ((offset, True), (0, False)):
+        draw = filtered_noise_kernel.noise(1, spec.samples, seed, sample_offset=start)
+        ref = filtered_noise_kernel.reference(mags, draw)
+        worst = float(filtered_noise_kernel.deviation(got, ref, bound).max())
+        print(f"{name}: noise from sample {start}: worst error {worst:.3g} of its bound")
+        assert (worst <= 1) == inside
 
 
 def test_stock_filtered_noise_matches_float64(ddsp_exports):

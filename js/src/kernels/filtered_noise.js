@@ -148,8 +148,10 @@ export function filteredNoise(magnitudes, options) {
   }
 }
 
-// FilteredNoise nodes (tf.registerOp): input magnitudes [batch, frames, K]; attrs n_samples,
-// window_size, seed, sample_offset (or their camelCase names).
+// FilteredNoise nodes (tf.registerOp): input magnitudes [batch, frames, K] and, where given,
+// input 1: the sample offset as an int32 scalar (what `ddspgl fuse` wires to its graph input
+// noise_offset; read on the host, it replaces the attr); attrs n_samples, window_size,
+// seed, sample_offset (or their camelCase names).
 export function filteredNoiseNode(node) {
   const options = {};
   for (const name of NOISE_OPTIONS) {
@@ -157,7 +159,17 @@ export function filteredNoiseNode(node) {
     const value = node.attrs[name] !== undefined ? node.attrs[name] : node.attrs[snake];
     if (value !== undefined) options[name] = value;
   }
+  if (node.inputs.length > 1) options.sampleOffset = offsetInput(node.inputs[1]);
   return filteredNoise(node.inputs[0], options);
+}
+
+function offsetInput(t) {
+  if (t == null || t.dtype !== 'int32' || t.size !== 1) {
+    throw new Error(
+        `FilteredNoise: input 1 (the sample offset) must be an int32 scalar, got ` +
+        (t == null ? `${t}` : `${t.dtype} [${t.shape}]`));
+  }
+  return t.dataSync()[0];
 }
 
 export const kernelConfigs = [
