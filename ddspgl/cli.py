@@ -475,6 +475,75 @@ def _quality_parser(sub) -> None:
     p.set_defaults(func=cmd_quality)
 
 
+def cmd_page_speed(args) -> int:
+    from .tools import browser, page_speed, serve
+
+    out = _writable(Path(args.output))
+    try:
+        doc = page_speed.run(
+            args.seconds,
+            args.reps,
+            args.instruments,
+            tuple(args.storage),
+            Path(args.models) if args.models else None,
+            angle=args.angle,
+            log=lambda what: print(what, file=sys.stderr, flush=True),
+        )
+    except (page_speed.PageSpeedError, serve.ServeError) as exc:
+        raise CliError(str(exc)) from None
+    except browser.BrowserUnavailable as exc:
+        raise ContextError(f"browser unavailable: {exc}") from exc
+    print(page_speed.markdown(doc), end="")
+    for path in page_speed.write(doc, out):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _page_speed_parser(sub) -> None:
+    """`ddspgl page-speed`: the page's timbre.transfer timed (tools/page_speed.py)."""
+    from .tools import page_speed
+
+    p = sub.add_parser(
+        "page-speed",
+        help="the timbre-transfer page's speed and GPU memory: timbre.transfer on a sung "
+        "phrase, per instrument model and TF.js storage, a fresh page each; writes "
+        "OUT/<renderer>.{md,json,png}",
+    )
+    p.add_argument("-o", "--output", required=True, help="folder for the report (reports/page)")
+    lo, hi = page_speed.SECONDS
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help=f"seconds of input (default 10; {lo:g} to {hi:g})",
+    )
+    lo_r, hi_r = page_speed.REPS
+    p.add_argument(
+        "--reps",
+        type=int,
+        default=3,
+        help=f"transfers after the first, per page (default 3; {lo_r} to {hi_r})",
+    )
+    p.add_argument(
+        "--instruments",
+        type=lambda text: [n for n in text.split(",") if n],
+        default=None,
+        metavar="NAME,...",
+        help="instrument models to time (default: every one in the models folder)",
+    )
+    p.add_argument(
+        "--storage",
+        nargs="+",
+        default=list(page_speed.STORAGES),
+        help="TF.js texture storage modes (default: float32 float16)",
+    )
+    p.add_argument(
+        "--models", default=None, help="folder of instrument models (default: app/models)"
+    )
+    p.add_argument("--angle", choices=("swiftshader", "egl"), default="swiftshader")
+    p.set_defaults(func=cmd_page_speed)
+
+
 def _print_changes(lines) -> None:
     for line in lines:
         print(f"  {line}", file=sys.stderr)
@@ -640,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_parsers(sub)
     _train_parser(sub)
     _quality_parser(sub)
+    _page_speed_parser(sub)
     _serve_parser(sub)
     return parser
 

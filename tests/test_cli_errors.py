@@ -502,6 +502,56 @@ CASES |= {
 }
 
 
+def _page_speed(t, m, *args):
+    """`ddspgl page-speed` with the page replaced by one that must not open."""
+    from ddspgl.tools import app_browser
+
+    m.setattr(app_browser, "AppBrowser", _must_not_run)
+    return ["page-speed", *args]
+
+
+CASES |= {
+    "page-speed: no -o": ("page-speed", lambda t, m: _page_speed(t, m), "required: -o/--output"),
+    "page-speed: --seconds too short": (
+        "page-speed",
+        lambda t, m: _page_speed(t, m, "-o", str(t / "o"), "--seconds", "0.5"),
+        "--seconds: must lie in [1, 300], got 0.5",
+    ),
+    "page-speed: --seconds NaN": (
+        "page-speed",
+        lambda t, m: _page_speed(t, m, "-o", str(t / "o"), "--seconds", "nan"),
+        "--seconds: must lie in",
+    ),
+    "page-speed: --reps 0": (
+        "page-speed",
+        lambda t, m: _page_speed(t, m, "-o", str(t / "o"), "--reps", "0"),
+        "--reps: must be a whole number in [1, 20], got 0",
+    ),
+    "page-speed: --storage float64": (
+        "page-speed",
+        lambda t, m: _page_speed(t, m, "-o", str(t / "o"), "--storage", "float64"),
+        "--storage: one or more of float32, float16, got ['float64']",
+    ),
+    "page-speed: an instrument missing": (
+        "page-speed",
+        lambda t, m: _page_speed(
+            t, m, "-o", str(t / "o"), "--models", str(_some_models(t)), "--instruments", "veena"
+        ),
+        "--instruments: ['veena'] not among the models",
+    ),
+    "page-speed: OUT a file": (
+        "page-speed",
+        lambda t, m: _page_speed(t, m, "-o", str(_file(t))),
+        "exists and is a file, not a folder",
+    ),
+    "page-speed: OUT unwritable": (
+        "page-speed",
+        lambda t, m: _page_speed(t, m, "-o", str(_unwritable(t))),
+        "cannot write in",
+    ),
+}
+
+
 CASES |= {
     "no subcommand": (None, lambda t, m: [], "required: command"),
     "unknown subcommand": (None, lambda t, m: ["nope"], "invalid choice: 'nope'"),
