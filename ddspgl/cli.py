@@ -420,27 +420,35 @@ def _train_parser(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
-def cmd_quality(args) -> int:
-    from .instruments import quality
+def _page_report(args, module, error, go) -> int:
+    """A report made in the page (`quality`, `page-speed`): `go(log)` gives its payload,
+    printed as `module.markdown` and written by `module.write` into -o; `error` (the
+    module's) and a ServeError are one-line errors, no browser a context error."""
     from .tools import browser, serve
 
     out = _writable(Path(args.output))
     try:
-        doc = quality.run(
-            args.phrases,
-            args.seconds,
-            Path(args.models) if args.models else None,
-            angle=args.angle,
-            log=lambda what: print(what, file=sys.stderr, flush=True),
-        )
-    except (quality.QualityError, serve.ServeError) as exc:
+        doc = go(lambda what: print(what, file=sys.stderr, flush=True))
+    except (error, serve.ServeError) as exc:
         raise CliError(str(exc)) from None
     except browser.BrowserUnavailable as exc:
         raise ContextError(f"browser unavailable: {exc}") from exc
-    print(quality.markdown(doc), end="")
-    for path in quality.write(doc, out):
+    print(module.markdown(doc), end="")
+    for path in module.write(doc, out):
         print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+def cmd_quality(args) -> int:
+    from .instruments import quality
+
+    models = Path(args.models) if args.models else None
+    return _page_report(
+        args,
+        quality,
+        quality.QualityError,
+        lambda log: quality.run(args.phrases, args.seconds, models, angle=args.angle, log=log),
+    )
 
 
 def _quality_parser(sub) -> None:
@@ -476,27 +484,23 @@ def _quality_parser(sub) -> None:
 
 
 def cmd_page_speed(args) -> int:
-    from .tools import browser, page_speed, serve
+    from .tools import page_speed
 
-    out = _writable(Path(args.output))
-    try:
-        doc = page_speed.run(
+    models = Path(args.models) if args.models else None
+    return _page_report(
+        args,
+        page_speed,
+        page_speed.PageSpeedError,
+        lambda log: page_speed.run(
             args.seconds,
             args.reps,
             args.instruments,
             tuple(args.storage),
-            Path(args.models) if args.models else None,
+            models,
             angle=args.angle,
-            log=lambda what: print(what, file=sys.stderr, flush=True),
-        )
-    except (page_speed.PageSpeedError, serve.ServeError) as exc:
-        raise CliError(str(exc)) from None
-    except browser.BrowserUnavailable as exc:
-        raise ContextError(f"browser unavailable: {exc}") from exc
-    print(page_speed.markdown(doc), end="")
-    for path in page_speed.write(doc, out):
-        print(f"wrote {path}", file=sys.stderr)
-    return 0
+            log=log,
+        ),
+    )
 
 
 def _page_speed_parser(sub) -> None:

@@ -367,21 +367,11 @@ def figure(doc: dict, path: Path) -> None:
 
 
 def write(doc: dict, out: Path) -> list[Path]:
-    """timbre.json, timbre.md and timbre.png in `out`, each written beside its name first
-    and renamed once all three are written (a failure leaves none of them new)."""
-    out.mkdir(parents=True, exist_ok=True)
-    final = [out / "timbre.json", out / "timbre.md", out / "timbre.png"]
-    tmp = [p.with_name(f".{p.stem}.tmp{p.suffix}") for p in final]
-    try:
-        tmp[0].write_text(json.dumps(doc, indent=1) + "\n")
-        tmp[1].write_text(markdown(doc))
-        figure(doc, tmp[2])
-        for t, f in zip(tmp, final, strict=True):
-            t.replace(f)
-    finally:
-        for t in tmp:
-            t.unlink(missing_ok=True)
-    return final
+    """timbre.json, timbre.md and timbre.png in `out`; the figure drawn first, so that a
+    failure leaves none of them new (:func:`ddspgl.tools.reports.write`)."""
+    from ..tools import reports
+
+    return reports.write(out, "timbre", doc, markdown(doc), lambda path: figure(doc, path))
 
 
 def _model_summary(models: Path, name: str) -> str:
