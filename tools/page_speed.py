@@ -238,10 +238,12 @@ def figure(doc: dict, path: Path) -> None:
         ax.bar(xs, med, width * 0.9, color=colors[j], label=f"{storage}: repeated (median)")
         ax.scatter(xs, first, color=colors[j], marker="v", zorder=3, label=f"{storage}: first")
     ax.axhline(doc["seconds"], color="k", linestyle="--", linewidth=1, label="real time")
+    top = max(max(r["first_s"], r["median_s"]) for r in doc["rows"])
+    ax.set_ylim(0, 1.45 * max(top, doc["seconds"]))  # room for the legend above the data
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("seconds per transfer")
-    ax.set_title(f"the page on {doc['seconds']:g} s of singing ({doc['info'].get('renderer')})")
-    ax.legend(fontsize=8)
+    ax.set_title(f"the page on {doc['seconds']:g} s of singing ({slug(doc)})")
+    ax.legend(fontsize=8, ncol=3, loc="upper center")
     figures.save(fig, path)
 
 
