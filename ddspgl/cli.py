@@ -332,32 +332,37 @@ def cmd_report(args) -> int:
 def cmd_train(args) -> int:
     from .instruments import train
 
-    config = train.Config(
-        instrument=args.instrument,
-        steps=args.steps,
-        batch=args.batch,
-        seed=args.seed,
-        decoder_channels=args.decoder_channels,
-        phrases=args.phrases,
-        held_out=args.held_out,
-        phrase_seconds=args.phrase_seconds,
-        example_seconds=args.example_seconds,
-        export_seconds=args.export_seconds,
-    )
+    # The options given on the command line (None: not given).
+    given = {n: getattr(args, n) for n, _, _ in _TRAIN_OPTIONS if getattr(args, n) is not None}
+    if args.instrument is not None:
+        given["instrument"] = args.instrument
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     try:
+        if args.resume is not None:
+            if args.sweep:
+                raise CliError("--sweep: trains new models; it cannot --resume a run")
+            report = train.resume(args.resume, args.output, given, log=log)
+        elif args.instrument is None:
+            raise CliError(
+                f"instrument: one of {', '.join(train.INSTRUMENTS)} (or --resume RUN_DIR)"
+            )
+        else:
+            config = train.Config(**given)
+            report = None
         if args.sweep:
             doc = train.sweep(config, args.sweep, args.output, log=log)
             print(train.sweep_markdown(doc), end="")
         else:
-            report = train.train(config, args.output, log=log)
+            if report is None:
+                report = train.train(config, args.output, log=log)
             held = report["held_out_loss"]["after"]
             held_text = "" if held is None else f", held-out loss {held:.4f}"
+            name = report["config"]["instrument"]
             print(
-                f"{args.instrument}: {report['steps']} steps, loss {report['losses'][0]:.4f} -> "
+                f"{name}: {report['steps']} steps, loss {report['losses'][0]:.4f} -> "
                 f"{report['losses'][-1]:.4f}{held_text}, {report['parameters']:,} parameters"
             )
     except train.TrainError as exc:
@@ -374,6 +379,21 @@ def _channel_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"not sizes separated by commas: {text!r}") from None
 
 
+# `ddspgl train`'s numeric options, as Config's fields; with --resume, the ones given
+# replace the resumed run's.
+_TRAIN_OPTIONS = (
+    ("steps", int, "training steps (with --resume: more steps)"),
+    ("batch", int, "examples per step"),
+    ("seed", int, "seeds the phrases, the weights, the shuffling and the noise"),
+    ("decoder_channels", int, "channels of the dilated-convolution decoder (model size)"),
+    ("phrases", int, "training phrases"),
+    ("held_out", int, "held-out phrases (never trained on)"),
+    ("phrase_seconds", float, "seconds per phrase"),
+    ("example_seconds", float, "seconds per training example"),
+    ("export_seconds", float, "seconds the export takes per call"),
+)
+
+
 def _train_parser(sub) -> None:
     """`ddspgl train`: an instrument model trained with magenta's ddsp (instruments/)."""
     from .instruments import train
@@ -387,28 +407,19 @@ def _train_parser(sub) -> None:
     )
     p.add_argument(
         "instrument",
+        nargs="?",
         choices=train.INSTRUMENTS,
-        help="shehnai (General MIDI Shanai), bansuri (Flute) or sarangi (Fiddle)",
+        help="shehnai (General MIDI Shanai), bansuri (Flute) or sarangi (Fiddle); with "
+        "--resume, the resumed run's",
     )
     p.add_argument("-o", "--output", required=True, help="output folder (new or empty)")
-    for name, kind, what in (
-        ("steps", int, "training steps"),
-        ("batch", int, "examples per step"),
-        ("seed", int, "seeds the phrases, the weights, the shuffling and the noise"),
-        ("decoder_channels", int, "channels of the dilated-convolution decoder (model size)"),
-        ("phrases", int, "training phrases"),
-        ("held_out", int, "held-out phrases (never trained on)"),
-        ("phrase_seconds", float, "seconds per phrase"),
-        ("example_seconds", float, "seconds per training example"),
-        ("export_seconds", float, "seconds the export takes per call"),
-    ):
+    for name, kind, what in _TRAIN_OPTIONS:
         lo, hi = train.LIMITS[name]
         default = getattr(defaults, name)
         p.add_argument(
             train.option(name),
             type=kind,
-            default=default,
-            help=f"{what} (default {default}; {lo} to {hi})",
+            help=f"{what} (default {default}, with --resume the resumed run's; {lo} to {hi})",
         )
     p.add_argument(
         "--sweep",
@@ -416,6 +427,13 @@ def _train_parser(sub) -> None:
         metavar="C,C,...",
         help="train one model per decoder size into OUT/ch<C>/ and keep the smallest whose "
         f"held-out loss is within {train.SWEEP_MARGIN * 100:g} %% of the largest's (sweep.md)",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue the run `ddspgl train` wrote into RUN_DIR from its checkpoint "
+        "(weights, optimizer, step), its options unless given here; OUT's train.json "
+        "holds the whole loss history",
     )
     p.set_defaults(func=cmd_train)
 

@@ -1,6 +1,6 @@
 """The training process of `ddspgl train` (:mod:`.train`): TensorFlow and ddsp load here only.
 
-``python -m ddspgl.instruments.ddsp_train CONFIG_JSON OUT`` renders the data set
+``python -m ddspgl.instruments.ddsp_train CONFIG_JSON OUT [RESUME_JSON]`` renders the data set
 (:mod:`.dataset`, loudness by ddsp's own ``spectral_ops.compute_loudness``), builds ddsp's
 ``Autoencoder`` from :func:`gin_config` (no encoder; ``DilatedConvDecoder`` on
 ``ld_scaled`` and ``f0_scaled``; ``Harmonic`` + ``FilteredNoise`` added; ddsp's
@@ -15,6 +15,13 @@ writes into OUT (a new folder the parent moves into place):
 - ``stats.json``: :func:`.dataset.statistics` of the training phrases;
 - ``train.json``: the run (config, sizes, per-step losses, held-out losses before and
   after, seconds);
+  a resumed run (RESUME_JSON: ``from``, ``ckpt``, ``losses``, :func:`.train.resume_from`)
+  restores the trainer from ``ckpt`` (weights, optimizer state and its step, so the
+  learning-rate schedule goes on), skips the batches the earlier steps drew (the same
+  seeded order an uninterrupted run would take, at the same batch size), trains
+  ``steps`` more, and its train.json holds the whole loss history, ``steps`` the total,
+  ``held_out_loss`` measured at the restored and the final weights, and ``resumed``
+  (from where, steps before and after);
 - ``train.log``: what TensorFlow and ddsp printed.
 
 Progress goes to stdout as ``step S/N  loss L  R steps/s`` (what TensorFlow and ddsp
@@ -175,13 +182,13 @@ def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def run(config: dict, out: Path) -> None:
+def run(config: dict, out: Path, resume: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "train.log", "w") as log_file:
-        _run(config, out, log_file)
+        _run(config, out, log_file, resume)
 
 
-def _run(config: dict, out: Path, log_file) -> None:
+def _run(config: dict, out: Path, log_file, resume: dict | None) -> None:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     t_start = time.perf_counter()
     quiet = contextlib.redirect_stdout(log_file)
@@ -224,11 +231,23 @@ def _run(config: dict, out: Path, log_file) -> None:
         trainer = ddsp.training.trainers.Trainer(model, strategy)
     provider = _provider(ddsp, tf, train_set.features(), config["seed"])
     batches = provider.get_batch(config["batch"], shuffle=True, repeats=-1)
+    earlier: list[float] = [] if resume is None else list(resume["losses"])
+    if earlier:
+        batches = batches.skip(len(earlier))
     data_iter = iter(trainer.distribute_dataset(batches))
     t0 = time.perf_counter()
     with quiet:
         trainer.build(next(data_iter))
     timing["build_s"] = time.perf_counter() - t0
+    if resume is not None:
+        with quiet:
+            trainer.restore(resume["ckpt"])
+        if int(trainer.step.numpy()) != len(earlier):
+            _refuse(
+                f"--resume: {resume['ckpt']} restored step {int(trainer.step.numpy())}, "
+                f"not the {len(earlier)} its train.json reports"
+            )
+        _say(f"resumed from {resume['ckpt']} at step {len(earlier)}")
     params = int(sum(np.prod(v.shape) for v in model.trainable_variables))
     _say(f"model: {params} parameters (decoder channels {config['decoder_channels']})")
 
@@ -238,15 +257,16 @@ def _run(config: dict, out: Path, log_file) -> None:
     held_before = _held_out_loss(tf, model, held_set) if held_set is not None else None
     tf.random.set_seed(config["seed"])
 
-    losses: list[float] = []
-    steps = config["steps"]
+    losses: list[float] = list(earlier)
+    first = len(earlier) + 1
+    steps = len(earlier) + config["steps"]
     t0 = tick = time.perf_counter()
-    last_step = 0
-    for step in range(1, steps + 1):
+    last_step = first - 1
+    for step in range(first, steps + 1):
         result = trainer.train_step(data_iter)
         losses.append(float(result["total_loss"]))
         now = time.perf_counter()
-        if step == steps or step == 1 or now - tick >= config["log_seconds"]:
+        if step == steps or step == first or now - tick >= config["log_seconds"]:
             rate = (step - last_step) / (now - tick) if now > tick else float("nan")
             _say(f"step {step}/{steps}  loss {losses[-1]:.4f}  {rate:.2f} steps/s")
             tick, last_step = now, step
@@ -287,7 +307,7 @@ def _run(config: dict, out: Path, log_file) -> None:
             "frames": int(train_set.f0_hz.shape[1]),
         },
         "steps": len(losses),
-        "steps_per_s": len(losses) / timing["train_s"] if timing["train_s"] else None,
+        "steps_per_s": config["steps"] / timing["train_s"] if timing["train_s"] else None,
         "losses": losses,
         "held_out_loss": {"before": held_before, "after": held_after},
         "seconds": timing,
@@ -296,14 +316,20 @@ def _run(config: dict, out: Path, log_file) -> None:
             "saved_model": _folder_bytes(out / "saved_model"),
         },
     }
+    if resume is not None:
+        report["resumed"] = {
+            "from": resume["from"],
+            "steps_before": len(earlier),
+            "steps_after": len(losses),
+        }
     (out / "train.json").write_text(json.dumps(report, indent=1) + "\n")
     held = "" if held_after is None else f", held-out loss {held_before:.4f} -> {held_after:.4f}"
-    _say(f"trained {len(losses)} steps in {timing['train_s']:.0f} s{held}")
+    _say(f"trained {config['steps']} steps in {timing['train_s']:.0f} s{held}")
 
 
 def main(argv: list[str]) -> None:
     config = json.loads(argv[0])
-    run(config, Path(argv[1]))
+    run(config, Path(argv[1]), json.loads(argv[2]) if len(argv) > 2 else None)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ written, so a failed or interrupted run leaves nothing. The child's progress lin
 
 DIR holds ``ckpt/`` (checkpoint and ``operative_config-0.gin``), ``saved_model/`` (the
 export ``ddspgl convert`` reads), ``stats.json`` (:mod:`.dataset`), ``train.json`` and
-``train.log``. :func:`sweep` trains one model per decoder size into ``DIR/ch<C>/`` and
+``train.log``. :func:`resume` continues a run from its folder's checkpoint (ddsp's
+``Trainer.restore``: weights, optimizer state and step) into a new folder, whose
+train.json holds the whole loss history and where it resumed from. :func:`sweep` trains
+one model per decoder size into ``DIR/ch<C>/`` and
 writes ``DIR/sweep.json`` and ``DIR/sweep.md``: the smallest decoder whose held-out loss
 is within ``SWEEP_MARGIN`` of the largest size tried's.
 
@@ -149,8 +152,11 @@ def _check_out(out) -> Path:
         raise TrainError(str(exc)) from None
 
 
-def _run_child(config: Config, folder: Path, log: Callable[[str], None]) -> dict:
-    """ddsp_train in a child process into the new `folder`; its train.json."""
+def _run_child(
+    config: Config, folder: Path, log: Callable[[str], None], resume: dict | None = None
+) -> dict:
+    """ddsp_train in a child process into the new `folder` (continuing `resume`, see
+    :func:`resume`); its train.json."""
     env = dict(
         os.environ,
         TF_USE_LEGACY_KERAS="1",
@@ -159,6 +165,8 @@ def _run_child(config: Config, folder: Path, log: Callable[[str], None]) -> dict
         PYTHONWARNINGS="ignore",
     )
     cmd = [sys.executable, "-m", _CHILD, json.dumps(dataclasses.asdict(config)), str(folder)]
+    if resume is not None:
+        cmd.append(json.dumps(resume))
     with tempfile.TemporaryFile("w+") as err:
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env) as proc:
             assert proc.stdout is not None
@@ -214,6 +222,62 @@ def train(config: Config, out, *, log: Callable[[str], None] = print) -> dict:
     """Train `config` into the new folder `out`; returns its train.json."""
     out = _ready(config, out)
     return _atomic(out, lambda tmp: _run_child(config, tmp, log))
+
+
+# What a checkpoint fixes: its instrument and its weights' shapes. A resumed run that
+# names another value for one of these is refused; every other option may change.
+FIXED_BY_CHECKPOINT = ("instrument", "decoder_channels", "decoder_layers")
+
+
+def resume_from(run_dir, given: dict) -> tuple[Config, dict]:
+    """The config of a run continuing `run_dir` (a folder `ddspgl train` wrote):
+    `run_dir`/train.json's, with the options in `given` (name -> value) instead; and what
+    the child needs to continue (the checkpoint folder, the steps and losses before).
+    Raises TrainError, naming --resume or the option, before any work."""
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise TrainError(f"--resume: {run} is not a folder")
+    ckpt = run / "ckpt"
+    marker = ckpt / "checkpoint"
+    if not marker.is_file():
+        raise TrainError(
+            f"--resume: {run} holds no checkpoint ({marker} is missing); give a folder "
+            "`ddspgl train` wrote"
+        )
+    try:
+        report = json.loads((run / "train.json").read_text())
+        previous = Config(**report["config"])
+        steps, losses = int(report["steps"]), [float(v) for v in report["losses"]]
+        if report.get("format") != "ddspgl-train/1" or len(losses) != steps:
+            raise ValueError("not a ddspgl-train/1 report")
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise TrainError(
+            f"--resume: {run / 'train.json'} is not a readable train report: {exc}"
+        ) from None
+    saved = f'"ckpt-{steps}"'
+    if saved not in marker.read_text():
+        raise TrainError(
+            f"--resume: {marker} does not name ckpt-{steps}, the step {run / 'train.json'} reports"
+        )
+    for name in FIXED_BY_CHECKPOINT:
+        if name in given and given[name] != getattr(previous, name):
+            what = "instrument" if name == "instrument" else option(name)
+            raise TrainError(
+                f"{what}: {given[name]!r} contradicts the checkpoint's {getattr(previous, name)!r}"
+                f" ({run / 'train.json'}); leave it out to resume"
+            )
+    config = check(dataclasses.replace(previous, **given))
+    state = {"from": str(run.resolve()), "ckpt": str(ckpt.resolve()), "losses": losses}
+    return config, state
+
+
+def resume(run_dir, out, given: dict, *, log: Callable[[str], None] = print) -> dict:
+    """Continue the run in `run_dir` for `given["steps"]` more steps (its own count
+    unless given) into the new folder `out`; the options in `given` replace the run's
+    (:func:`resume_from`). Returns the new train.json."""
+    config, state = resume_from(run_dir, given)
+    out = _ready(config, out)
+    return _atomic(out, lambda tmp: _run_child(config, tmp, log, state))
 
 
 def _within(losses: dict[int, float], margin: float) -> int:

@@ -360,7 +360,7 @@ def _train_stub(mp, fail: bool = False):
     one that writes into its folder and then fails, as a crashed training run would."""
     from ddspgl.instruments import train
 
-    def crash(config, folder, log):
+    def crash(config, folder, log, resume=None):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "train.log").write_text("half a run")
         raise train.TrainError("training failed (exit 1): boom")
@@ -445,6 +445,80 @@ CASES |= {
     "train: a failed run leaves nothing": (
         "train",
         lambda t, m: _train(t, m, "shehnai", "-o", str(t / "o"), "--steps", "3", fail=True),
+        "training failed (exit 1): boom",
+    ),
+}
+
+
+def _run_dir(t: Path, *, ckpt: bool = True, report: str | None = None, step: int = 2) -> Path:
+    """A folder as `ddspgl train` leaves it, as far as --resume reads it: train.json (a
+    2-step shehnai run, decoder 32) and ckpt/checkpoint naming ckpt-`step`."""
+    import json
+
+    run = t / "run"
+    run.mkdir()
+    config = {"instrument": "shehnai", "steps": 2, "batch": 2, "decoder_channels": 32}
+    doc = {"format": "ddspgl-train/1", "config": config, "steps": 2, "losses": [9.0, 8.0]}
+    (run / "train.json").write_text(json.dumps(doc) if report is None else report)
+    if ckpt:
+        (run / "ckpt").mkdir()
+        (run / "ckpt" / "checkpoint").write_text(f'model_checkpoint_path: "ckpt-{step}"\n')
+    return run
+
+
+def _resume(t, m, *args, fail=False, **run):
+    return _train(t, m, *args, "-o", str(t / "o"), "--resume", str(_run_dir(t, **run)), fail=fail)
+
+
+CASES |= {
+    "train: no instrument and no --resume": (
+        "train",
+        lambda t, m: _train(t, m, "-o", str(t / "o")),
+        "instrument: one of shehnai, bansuri, sarangi (or --resume RUN_DIR)",
+    ),
+    "train: --resume no such folder": (
+        "train",
+        lambda t, m: _train(t, m, "-o", str(t / "o"), "--resume", str(t / "none")),
+        "/none is not a folder",
+    ),
+    "train: --resume a folder without ckpt": (
+        "train",
+        lambda t, m: _resume(t, m, ckpt=False),
+        "holds no checkpoint",
+    ),
+    "train: --resume train.json unreadable": (
+        "train",
+        lambda t, m: _resume(t, m, report="{not json"),
+        "train.json is not a readable train report",
+    ),
+    "train: --resume checkpoint of another step": (
+        "train",
+        lambda t, m: _resume(t, m, step=7),
+        "does not name ckpt-2, the step",
+    ),
+    "train: --resume other decoder channels": (
+        "train",
+        lambda t, m: _resume(t, m, "--decoder-channels", "64"),
+        "--decoder-channels: 64 contradicts the checkpoint's 32",
+    ),
+    "train: --resume other instrument": (
+        "train",
+        lambda t, m: _resume(t, m, "bansuri"),
+        "instrument: 'bansuri' contradicts the checkpoint's 'shehnai'",
+    ),
+    "train: --resume --steps 0": (
+        "train",
+        lambda t, m: _resume(t, m, "--steps", "0"),
+        "--steps: must lie in [1, 10000000], got 0",
+    ),
+    "train: --resume with --sweep": (
+        "train",
+        lambda t, m: _resume(t, m, "--sweep", "16,32"),
+        "--sweep: trains new models; it cannot --resume a run",
+    ),
+    "train: a failed resumed run leaves nothing": (
+        "train",
+        lambda t, m: _resume(t, m, "--steps", "3", fail=True),
         "training failed (exit 1): boom",
     ),
 }

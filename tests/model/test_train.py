@@ -31,6 +31,7 @@ from ddspgl.model.fuse_noise import OP as NOISE_OP
 
 STEPS = 24
 K = STEPS // 3  # the last third of the run
+MORE = 12  # steps of the resumed run
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,14 @@ def trained(tmp_path_factory):
     argv += ["--phrases", "1", "--held-out", "1", "--phrase-seconds", "2"]
     argv += ["--example-seconds", "1", "--export-seconds", "1", "--decoder-channels", "16"]
     assert cli.main(argv) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def resumed(trained):
+    """`trained` continued for MORE steps (its options; the command names none but -o)."""
+    out = trained.parent / "more"
+    assert cli.main(["train", "-o", str(out), "--resume", str(trained), "--steps", str(MORE)]) == 0
     return out
 
 
@@ -104,3 +113,31 @@ def test_export_converts_fused(trained, tmp_path):
     ops = [n["op"] for n in graph.load(out).nodes]
     assert ops.count(HARMONIC_OP) == 1 and ops.count(NOISE_OP) == 1, sorted(set(ops))
     assert not {"Cumsum", "Sin", "RFFT", "IRFFT"} & set(ops), sorted(set(ops))
+
+
+def test_resume_continues_the_run(trained, resumed):
+    """The resumed run restores weights, optimizer and step: its checkpoint is step
+    STEPS + MORE, its history begins with the first run's, its held-out loss at the
+    restored weights is the first run's final one (the same weights, the same noise
+    draws), and its losses go on from where they were, not from the untrained value."""
+    first = json.loads((trained / "train.json").read_text())
+    report = json.loads((resumed / "train.json").read_text())
+    total = STEPS + MORE
+    assert report["steps"] == len(report["losses"]) == total
+    assert report["losses"][:STEPS] == first["losses"]
+    assert report["resumed"] == {
+        "from": str(trained.resolve()),
+        "steps_before": STEPS,
+        "steps_after": total,
+    }
+    assert report["config"] == {**first["config"], "steps": MORE}
+    assert f"ckpt-{total}.index" in {p.name for p in (resumed / "ckpt").iterdir()}
+    assert (resumed / "saved_model" / "saved_model.pb").is_file()
+    assert report["held_out_loss"]["before"] == first["held_out_loss"]["after"]
+    # The new steps against the first run's first step (untrained weights), with the
+    # noise test of test_loss_falls: the per-step deviation from the new steps'
+    # successive differences, the gap at three deviations of a one-step-minus-mean.
+    new = np.array(report["losses"][STEPS:], np.float64)
+    step_sd = np.std(np.diff(new), ddof=1) / math.sqrt(2)
+    fall = first["losses"][0] - new.mean()
+    assert fall > 3 * step_sd * math.sqrt(1 + 1 / MORE), (new, step_sd)
