@@ -22,7 +22,7 @@ import pytest
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum_browser, filtered_noise, manifest
 from ddspgl.tools import browser, emit
-from graph_model import save_graph_model
+from graph_model import filtered_noise_nodes, placeholder, save_graph_model
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -68,43 +68,10 @@ _RUN = """async spec => {
 def model_dir(tmp_path_factory):
     """A converted-graph-model JSON holding a FilteredNoise node with snake_case attrs."""
     folder = tmp_path_factory.mktemp("filtered_noise_model")
-    b, f, k, n, w = SHAPES["odd"]
-    nodes = [
-        {
-            "name": "magnitudes",
-            "op": "Placeholder",
-            "attr": {
-                "dtype": {"type": "DT_FLOAT"},
-                "shape": {"shape": {"dim": [{"size": str(d)} for d in (b, f, k)]}},
-            },
-        },
-        {
-            "name": "noise",
-            "op": "FilteredNoise",
-            "input": ["magnitudes"],
-            "attr": {
-                "n_samples": {"i": str(n)},
-                "window_size": {"i": str(w)},
-                "seed": {"i": str(SEED)},
-            },
-        },
-        {
-            "name": "offset",
-            "op": "Placeholder",
-            "attr": {"dtype": {"type": "DT_INT32"}},  # any shape: the op checks it
-        },
-        {
-            "name": "noise_at",
-            "op": "FilteredNoise",
-            "input": ["magnitudes", "offset"],
-            "attr": {
-                "n_samples": {"i": str(n)},
-                "window_size": {"i": str(w)},
-                "seed": {"i": str(SEED)},
-            },
-        },
-    ]
-    return save_graph_model(folder, nodes)
+    noise = filtered_noise_nodes(SHAPES["odd"], SEED)
+    # the same node reading a sample offset as input 1 (of any shape: the op checks it)
+    at = {**noise[1], "name": "noise_at", "input": ["magnitudes", "offset"]}
+    return save_graph_model(folder, [*noise, placeholder("offset", dtype="DT_INT32"), at])
 
 
 @cache

@@ -21,7 +21,7 @@ import pytest
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite, manifest
 from ddspgl.tools import browser, emit
-from graph_model import save_graph_model
+from graph_model import harmonic_nodes, save_graph_model
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -118,33 +118,7 @@ def model_dir(tmp_path_factory):
     """A converted-graph-model JSON holding a HarmonicSynth node with snake_case attrs."""
     folder = tmp_path_factory.mktemp("harmonic_model")
     s = SHAPES["small"]
-
-    def placeholder(name, dims):
-        return {
-            "name": name,
-            "op": "Placeholder",
-            "attr": {
-                "dtype": {"type": "DT_FLOAT"},
-                "shape": {"shape": {"dim": [{"size": str(d)} for d in dims]}},
-            },
-        }
-
-    nodes = [
-        placeholder("f0", [s.batch, s.frames]),
-        placeholder("amplitude", [s.batch, s.frames]),
-        placeholder("dist", [s.batch, s.frames, s.harmonics]),
-        {
-            "name": "audio",
-            "op": "HarmonicSynth",
-            "input": ["f0", "amplitude", "dist"],
-            "attr": {
-                "sample_rate": {"f": float(SR)},
-                "n_samples": {"i": str(s.frames * s.hop)},
-                "normalize": {"b": True},
-            },
-        },
-    ]
-    return save_graph_model(folder, nodes)
+    return save_graph_model(folder, harmonic_nodes(s.batch, s.frames, s.harmonics, s.hop, SR))
 
 
 # -- the bundle -------------------------------------------------------------------------------

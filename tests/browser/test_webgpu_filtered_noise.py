@@ -32,7 +32,7 @@ from ddspgl.kernels import (
     manifest,
 )
 from ddspgl.tools import browser
-from graph_model import save_graph_model
+from graph_model import filtered_noise_nodes, save_graph_model
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -55,28 +55,7 @@ def _page(gpu):
 
 
 def _graph_model(folder):
-    b, f, k, n, w = SHAPES["odd"]
-    nodes = [
-        {
-            "name": "magnitudes",
-            "op": "Placeholder",
-            "attr": {
-                "dtype": {"type": "DT_FLOAT"},
-                "shape": {"shape": {"dim": [{"size": str(d)} for d in (b, f, k)]}},
-            },
-        },
-        {
-            "name": "noise",
-            "op": "FilteredNoise",
-            "input": ["magnitudes"],
-            "attr": {
-                "n_samples": {"i": str(n)},
-                "window_size": {"i": str(w)},
-                "seed": {"i": str(SEED)},
-            },
-        },
-    ]
-    save_graph_model(folder, nodes)
+    save_graph_model(folder, filtered_noise_nodes(SHAPES["odd"], SEED))
 
 
 # Runs FilteredNoise on spec.key [spec.shape] with spec.options: the op's output (read with

@@ -24,7 +24,7 @@ from webgpu_host import webgpu_host
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import harmonic, harmonic_browser, harmonic_webgpu, manifest
 from ddspgl.tools import browser
-from graph_model import save_graph_model
+from graph_model import harmonic_nodes, save_graph_model
 
 if browser.chromium_path() is None:
     pytest.skip(
@@ -48,33 +48,7 @@ def _page(gpu):
 
 def _graph_model(folder):
     s = SHAPES["small"]
-
-    def placeholder(name, dims):
-        return {
-            "name": name,
-            "op": "Placeholder",
-            "attr": {
-                "dtype": {"type": "DT_FLOAT"},
-                "shape": {"shape": {"dim": [{"size": str(d)} for d in dims]}},
-            },
-        }
-
-    nodes = [
-        placeholder("f0", [s.batch, s.frames]),
-        placeholder("amplitude", [s.batch, s.frames]),
-        placeholder("dist", [s.batch, s.frames, s.harmonics]),
-        {
-            "name": "audio",
-            "op": "HarmonicSynth",
-            "input": ["f0", "amplitude", "dist"],
-            "attr": {
-                "sample_rate": {"f": float(SR)},
-                "n_samples": {"i": str(s.frames * s.hop)},
-                "normalize": {"b": True},
-            },
-        },
-    ]
-    save_graph_model(folder, nodes)
+    save_graph_model(folder, harmonic_nodes(s.batch, s.frames, s.harmonics, s.hop, SR))
 
 
 def _reference(name: str, add_endpoint: bool = True, normalize: bool = True):
