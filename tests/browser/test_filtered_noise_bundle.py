@@ -18,6 +18,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum_browser, filtered_noise, manifest
@@ -368,12 +369,4 @@ def test_bad_input_throws(host, name, backend):
     """Every bad input throws a clear Error naming the argument and the limit, on the webgl
     kernel and the JS fallback alike, and leaves no tensor behind."""
     script, message = BAD[name]
-    got = host.page("float32").evaluate(
-        "async ([s, b]) => { await tf.setBackend(b); const n = tf.memory().numTensors;"
-        " let message = null; try { tf.tidy(() => (new Function(s))()); }"
-        " catch (e) { message = e.message; } finally { await tf.setBackend('webgl'); }"
-        " return {message, leaked: tf.memory().numTensors - n}; }",
-        [script, backend],
-    )
-    assert got["message"] is not None and message in got["message"], got
-    assert got["leaked"] == 0
+    assert_throws(host.page("float32"), script, message, backend)

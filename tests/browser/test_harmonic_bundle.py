@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite, manifest
@@ -333,13 +334,7 @@ BAD = {
 def test_bad_input_throws(host, name, backend):
     """Every bad input throws a clear Error, on the webgl kernel and the JS fallback alike."""
     script, message = BAD[name]
-    got = host.page("float32").evaluate(
-        "async ([s, b]) => { await tf.setBackend(b); try { tf.tidy(() => (new Function(s))());"
-        " return null; } catch (e) { return e.message; } finally { await tf.setBackend('webgl'); }"
-        " }",
-        [script, backend],
-    )
-    assert got is not None and message in got, got
+    assert_throws(host.page("float32"), script, message, backend)
 
 
 def test_sample_rate_is_float32_rounded(host):

@@ -14,6 +14,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, manifest
@@ -52,15 +53,6 @@ def model_dir(tmp_path_factory):
         },
     ]
     return save_graph_model(folder, nodes)
-
-
-def _bad(page, script: str, backend: str = "webgl") -> str | None:
-    """The message of the Error `script` throws in the page on `backend`, or None."""
-    return page.evaluate(
-        "async ([s, b]) => { await tf.setBackend(b); try { (new Function(s))(); return null; }"
-        " catch (e) { return e.message; } finally { await tf.setBackend('webgl'); } }",
-        [script, backend],
-    )
 
 
 # -- the bundle -------------------------------------------------------------------------------
@@ -400,8 +392,7 @@ def test_bad_input_throws(host, name, backend):
     """Every bad input throws a clear Error, on the webgl kernel and the JS fallback alike
     (patchCumsum replaces the webgl kernel only)."""
     script, message = BAD[name]
-    got = _bad(host.page("float32"), script, backend)
-    assert got is not None and message in got, got
+    assert_throws(host.page("float32"), script, message, backend)
 
 
 # -- early disposal and memory ------------------------------------------------------------
@@ -523,8 +514,8 @@ BAD_THRESHOLDS = {
 @pytest.mark.parametrize("name", list(BAD_THRESHOLDS))
 def test_set_early_disposal_rejects(host, name):
     page = host.page("float32")
-    got = _bad(page, f"ddspgl.setEarlyDisposal({BAD_THRESHOLDS[name]})")
-    assert got is not None and "setEarlyDisposal: threshold must be a whole number" in got, got
+    script = f"ddspgl.setEarlyDisposal({BAD_THRESHOLDS[name]})"
+    assert_throws(page, script, "setEarlyDisposal: threshold must be a whole number")
     assert page.evaluate("() => tf.env().get('WEBGL_DELETE_TEXTURE_THRESHOLD')") == -1
 
 

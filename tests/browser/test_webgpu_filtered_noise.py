@@ -22,6 +22,7 @@ import pytest
 from bad_inputs import CASES as BAD_TABLE
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_filtered_noise_bundle import BAD, SEED, SHAPES, _magnitudes
+from thrown import assert_throws
 from webgpu_host import webgpu_host
 
 from ddspgl.harness.shader import resolve
@@ -225,14 +226,7 @@ def test_graph_model_op(gpu):
 @pytest.mark.parametrize("name", list(BAD))
 def test_bad_input_throws_as_on_webgl(gpu, name):
     script, message = BAD[name]
-    got = _page(gpu).evaluate(
-        "s => { const n = tf.memory().numTensors; let message = null;"
-        " try { tf.tidy(() => (new Function(s))()); } catch (e) { message = e.message; }"
-        " return {message, leaked: tf.memory().numTensors - n}; }",
-        script,
-    )
-    assert got["message"] is not None and message in got["message"], got
-    assert got["leaked"] == 0
+    assert_throws(_page(gpu), script, message)
 
 
 # The shared table's filtered-noise cases that float32 refuses in the bundle, given as plain

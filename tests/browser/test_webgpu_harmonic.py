@@ -19,6 +19,7 @@ import pytest
 from bad_inputs import CASES as BAD_TABLE
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_harmonic_bundle import BAD, SHAPES, SR, _circular, _fallback_bound, _inputs
+from thrown import assert_throws
 from webgpu_host import webgpu_host
 
 from ddspgl.harness.shader import resolve
@@ -339,12 +340,7 @@ def test_js_fallback_from_the_webgpu_page(gpu):
 @pytest.mark.parametrize("name", list(BAD))
 def test_bad_input_throws_as_on_webgl(gpu, name):
     script, message = BAD[name]
-    got = _page(gpu).evaluate(
-        "s => { try { tf.tidy(() => (new Function(s))()); return null; }"
-        " catch (e) { return e.message; } }",
-        script,
-    )
-    assert got is not None and message in got, got
+    assert_throws(_page(gpu), script, message)
 
 
 # The shared table's harmonic cases that float32 refuses in the bundle, given as plain arrays

@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pytest
 from test_yin_bundle import BAD
+from thrown import assert_throws
 from webgpu_host import webgpu_host
 
 from ddspgl.kernels import manifest, yin, yin_browser, yin_suite
@@ -141,14 +142,7 @@ def test_rows_at_any_scale(gpu):
 @pytest.mark.parametrize("name", list(BAD))
 def test_bad_input_throws_as_on_webgl(gpu, name):
     script, message = BAD[name]
-    got = _page(gpu).evaluate(
-        "s => { const n = tf.memory().numTensors; let message = null;"
-        " try { tf.tidy(() => (new Function(s))()); } catch (e) { message = e.message; }"
-        " return {message, leaked: tf.memory().numTensors - n}; }",
-        script,
-    )
-    assert got["message"] is not None and message in got["message"], got
-    assert got["leaked"] == 0
+    assert_throws(_page(gpu), script, message)
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
