@@ -14,16 +14,13 @@ import subprocess
 import sys
 
 import pytest
+from needs_chromium import require_chromium
 
 from ddspgl import cli
 from ddspgl.kernels import cumsum_browser
 from ddspgl.tools import browser
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 # The system's EGL vendor libraries (glvnd) are found through this variable: pointing it at
 # nothing leaves Chromium's ANGLE without an EGL driver.

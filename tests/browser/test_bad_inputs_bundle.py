@@ -25,14 +25,11 @@ import math
 
 import pytest
 from bad_inputs import CASES
+from needs_chromium import require_chromium
 
 from ddspgl.tools import browser
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -18,15 +18,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from needs_chromium import require_chromium
 
 from ddspgl.kernels import cumsum, cumsum_browser, harmonic
 from ddspgl.tools import browser
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 SR = 16000
 HALF_ULP_2PI = 2.0**-22  # float32 half-ulp in [4, 8) rad: the final phase's one rounding

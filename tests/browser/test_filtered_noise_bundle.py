@@ -18,6 +18,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from needs_chromium import require_chromium
 from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
@@ -25,11 +26,7 @@ from ddspgl.kernels import cumsum_browser, filtered_noise, manifest
 from ddspgl.tools import browser, emit
 from graph_model import filtered_noise_nodes, placeholder, save_graph_model
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 STORAGES = browser.STORAGES
 SEED = 31

@@ -17,6 +17,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from needs_chromium import require_chromium
 from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
@@ -24,11 +25,7 @@ from ddspgl.kernels import cumsum, cumsum_browser, harmonic, harmonic_suite, man
 from ddspgl.tools import browser, emit
 from graph_model import harmonic_nodes, save_graph_model
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 STORAGES = browser.STORAGES
 SR = 16000

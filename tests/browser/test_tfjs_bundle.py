@@ -14,6 +14,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from needs_chromium import require_chromium
 from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
@@ -22,11 +23,7 @@ from ddspgl.tools import bench_report, browser, emit
 from graph_model import save_graph_model
 from paths import ROOT
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 STORAGES = browser.STORAGES
 CASE_LENGTHS = (1, 1000, 64000)  # one element, a few leaf blocks, two upper levels

@@ -14,6 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 from bad_inputs import CASES as BAD_TABLE
+from needs_chromium import require_chromium
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_tfjs_bundle import BAD
 from thrown import assert_throws
@@ -21,13 +22,9 @@ from webgpu_host import webgpu_host
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum, cumsum_browser, cumsum_webgpu, manifest
-from ddspgl.tools import browser, emit
+from ddspgl.tools import emit
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 BLOCK = cumsum_webgpu.BLOCK
 # One element; a row inside one block (one dispatch); one element past a block; the

@@ -20,6 +20,7 @@ import math
 import numpy as np
 import pytest
 from bad_inputs import CASES as BAD_TABLE
+from needs_chromium import require_chromium
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_filtered_noise_bundle import BAD, SEED, SHAPES, _magnitudes
 from thrown import assert_throws
@@ -35,11 +36,7 @@ from ddspgl.kernels import (
 from ddspgl.tools import browser
 from graph_model import filtered_noise_nodes, save_graph_model
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 
 @pytest.fixture(scope="module")

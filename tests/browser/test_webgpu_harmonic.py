@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from bad_inputs import CASES as BAD_TABLE
+from needs_chromium import require_chromium
 from test_bad_inputs_bundle import JS_NAMES, RUN_CASE, assert_refused
 from test_harmonic_bundle import BAD, SHAPES, SR, _circular, _fallback_bound, _inputs
 from thrown import assert_throws
@@ -27,11 +28,7 @@ from ddspgl.kernels import harmonic, harmonic_browser, harmonic_webgpu, manifest
 from ddspgl.tools import browser
 from graph_model import harmonic_nodes, save_graph_model
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from needs_chromium import require_chromium
 from test_yin_bundle import BAD
 from thrown import assert_throws
 from webgpu_host import webgpu_host
@@ -22,11 +23,7 @@ from webgpu_host import webgpu_host
 from ddspgl.kernels import manifest, yin, yin_browser, yin_suite
 from ddspgl.tools import browser
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 
 @pytest.fixture(scope="module")

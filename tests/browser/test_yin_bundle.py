@@ -18,17 +18,14 @@ from functools import cache
 
 import numpy as np
 import pytest
+from needs_chromium import require_chromium
 from thrown import assert_throws
 
 from ddspgl.harness.shader import resolve
 from ddspgl.kernels import cumsum_browser, yin, yin_suite
 from ddspgl.tools import browser, emit
 
-if browser.chromium_path() is None:
-    pytest.skip(
-        "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it",
-        allow_module_level=True,
-    )
+require_chromium()
 
 STORAGES = browser.STORAGES
 # yin_suite's signals: a clean sine, vibrato tones in two rows, bursts between noise,
