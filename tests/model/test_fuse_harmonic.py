@@ -18,7 +18,7 @@ import pytest
 from ddsp_exports import MODELS
 
 from ddspgl import cli
-from ddspgl.model import fuse, fuse_harmonic, graph, graph_eval, quantize
+from ddspgl.model import fuse, fuse_harmonic, fuse_noise, graph, graph_eval, quantize
 from ddspgl.model.fuse_harmonic import OP, PATTERN
 
 
@@ -65,9 +65,11 @@ def test_export_fuses_to_one_node(unfused, name):
     assert all("/filtered_noise/" in x for x in left), left  # the Roll rewrite's FloorMod
     assert len(new.nodes) < len(model.nodes) - 25
     assert new.doc["signature"]["outputs"] == model.doc["signature"]["outputs"]
-    # one new input, the initial phases [1, K] (zeros unless fed), read by the node
-    phase = fuse_harmonic.INITIAL_PHASE
-    assert set(new.doc["signature"]["inputs"]) == {*model.doc["signature"]["inputs"], f"{phase}:0"}
+    # new inputs: the initial phases [1, K] (zeros unless fed), read by the node, and the
+    # fused noise's sample offset
+    phase, offset = fuse_harmonic.INITIAL_PHASE, fuse_noise.NOISE_OFFSET
+    added = {f"{phase}:0", f"{offset}:0"}
+    assert set(new.doc["signature"]["inputs"]) == {*model.doc["signature"]["inputs"], *added}
     dims = new.doc["signature"]["inputs"][f"{phase}:0"]["tensorShape"]["dim"]
     assert [int(d["size"]) for d in dims] == [1, spec.harmonics]
     assert node["input"][3] == phase

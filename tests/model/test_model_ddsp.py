@@ -151,7 +151,9 @@ def test_convert_rewrites_and_keeps_outputs(ddsp_converted, name):
     ops = _ops(ours)
     assert "Roll" not in ops and not _training_norms(ours)
     op_check.check(ours, convert.known_ops())
-    assert ours.doc["signature"]["inputs"].keys() == stock.doc["signature"]["inputs"].keys()
+    # the stock inputs, and the fused synthesizers' two new ones (zeros unless fed)
+    added = {f"{fuse_harmonic.INITIAL_PHASE}:0", f"{fuse_noise.NOISE_OFFSET}:0"}
+    assert ours.doc["signature"]["inputs"].keys() == stock.doc["signature"]["inputs"].keys() | added
     # the outputs keyed by the SavedModel's names again, each on the node TF named it
     named = json.loads((ddsp_converted / name / "outputs.json").read_text())
     outputs = ours.doc["signature"]["outputs"]
