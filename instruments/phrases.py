@@ -87,6 +87,20 @@ def fluidsynth() -> str:
     return path
 
 
+def missing() -> str | None:
+    """Why phrases cannot be rendered here (mido, FluidSynth or the soundfont), or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("mido") is None:
+        return 'mido is not installed: pip install -e ".[instruments]"'
+    try:
+        fluidsynth()
+        soundfont()
+    except FileNotFoundError as exc:
+        return str(exc)
+    return None
+
+
 # -- the plan ----------------------------------------------------------------------------------
 
 

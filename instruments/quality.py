@@ -412,7 +412,7 @@ def run(
             f"--models: {models} lacks {', '.join(missing)} (each a folder with model.json "
             f"and stats.json; the table needs all of {', '.join(INSTRUMENTS)})"
         )
-    why = phrases_missing()
+    why = phrases.missing()
     if why:
         raise QualityError(why)
     seeds, _ = held_out_seeds(models, count)
@@ -429,17 +429,3 @@ def run(
     doc["page"] = {k: info[k] for k in ("tfjs", "backend", "storage", "renderer")}
     doc["models"] = {name: _model_summary(models, name) for name in INSTRUMENTS}
     return doc
-
-
-def phrases_missing() -> str | None:
-    """Why the phrases cannot be rendered here (FluidSynth, the soundfont, mido), or None."""
-    import importlib.util
-
-    if importlib.util.find_spec("mido") is None:
-        return 'mido is not installed: pip install -e ".[instruments]"'
-    try:
-        phrases.fluidsynth()
-        phrases.soundfont()
-    except FileNotFoundError as exc:
-        return str(exc)
-    return None

@@ -8,24 +8,21 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from page_driver import B64
 
 from paths import ROOT
 
-# Float64Array -> base64 of its bytes; a Float32Array or Float64Array ('f64') from a blob.
-HELPERS = """
-window.b64 = (a) => {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
-  }
-  return btoa(s);
-};
+# b64 (a typed array's bytes as base64) as the page tests define it, and a Float32Array
+# or Float64Array ('f64') from a blob.
+HELPERS = (
+    B64
+    + """
 window.blob = async (key, type) => {
   const buf = await (await fetch('/blob/' + key)).arrayBuffer();
   return type === 'f64' ? new Float64Array(buf) : new Float32Array(buf);
 };
 """
+)
 
 
 def app_host() -> Iterator:

@@ -18,7 +18,7 @@ pytest.importorskip("scipy")
 if browser.missing():
     pytest.skip(browser.missing(), allow_module_level=True)
 
-from ddspgl.instruments import quality  # noqa: E402
+from ddspgl.instruments import phrases, quality  # noqa: E402
 
 PHRASES = 3
 SECONDS = 6.0  # two calls of a 4 s model each: the chunks and their crossfade run too
@@ -32,7 +32,7 @@ SHORT_OF_TARGET: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def doc():
-    why = quality.phrases_missing()
+    why = phrases.missing()
     if why:
         pytest.skip(f"soundfont phrases: {why}")
     if len(PRESENT) < len(quality.INSTRUMENTS):
