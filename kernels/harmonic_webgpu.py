@@ -14,13 +14,17 @@ modulo one cycle ``p = sample_rate * hop * 2^shift`` (glsl/wgsl/lib/residue.wgsl
    the exclusive prefix sums of the increments (each invocation sums a run of
    ``ceil(frames / SCAN_WORKGROUP)`` frames, the workgroup scans the sums in workgroup
    memory, three barriers), the row's total, the row's flag, and the initial phases as
-   residues, int32 [batch, frames + 2 + K, 2];
+   residues and as 64-bit fractions of a cycle, int32 [batch, frames + 2 + 2K, 2];
 3. ``harmonic_amplitudes``, one invocation per frame and four harmonics: gain * dist[k]
    below the frame's cut, [batch, frames, 4 ceil(K / 4)], which the audio pass reads as
    vectors (on SwiftShader the loads and selects of the distribution in the audio pass
    took half its time);
 4. ``harmonic_audio``, one invocation per sample looping over the harmonics
-   (``harmonic_synth.frag``'s arithmetic, the sine by :data:`SIN_TWO_PI`);
+   (``harmonic_synth.frag``'s arithmetic, the sine by :data:`SIN_TWO_PI`). The
+   fundamental's exact residue becomes a 64-bit binary fraction of a cycle once per
+   sample, and harmonic k's phase is k times it by wrapping 64-bit adds, four lanes at a
+   time: within 2^-50 cycles of the exact residue's, where a residue add and conversion
+   per harmonic cost twice as much on SwiftShader;
 5. ``harmonic_final_phase`` (only with return_final_phase), one invocation per
    (row, harmonic): k * total + initial phase, in radians.
 
@@ -67,6 +71,7 @@ WGSL_AMPLITUDES = "wgsl/kernels/harmonic_amplitudes.wgsl"
 WGSL_AUDIO = "wgsl/kernels/harmonic_audio.wgsl"
 WGSL_FINAL_PHASE = "wgsl/kernels/harmonic_final_phase.wgsl"
 WGSL_SIN = "wgsl/lib/sin_two_pi.wgsl"  # sin(2 pi x) in periods, SIN_TWO_PI's polynomial
+WGSL_PHASE = "wgsl/lib/harmonic_phase.wgsl"  # residues, fractions, radians
 
 
 def pi_fraction(bits: int) -> Fraction:

@@ -161,6 +161,61 @@ def test_sin_two_pi_on_the_gpu(gpu):
     assert err.max() <= harmonic.SIN_ERROR, err.max()
 
 
+def test_residues_become_fractions_on_the_gpu(gpu):
+    """harmonic_phase.wgsl's res_to_fraction on the GPU: for residues r of moduli p across
+    [2^43, 2^44) (2^43 itself, where M = 2^65, and 2^44 - 1 included), r 2^64 / p less the
+    fraction is in [0, 2) units of 2^-64 cycles, the bound its comment derives (M's floor
+    and the product's), exact in Python integers."""
+    rng = np.random.default_rng(7)
+    moduli = [1 << 43, (1 << 44) - 1, 16000 * 64 << 23, 44100 * 512 << 15]
+    moduli += [int(p) for p in rng.integers(1 << 43, 1 << 44, 4)]
+    rows = []
+    for p in moduli:
+        m = (1 << 108) // p
+        picks = [0, 1, p - 1, p // 2, *(int(r) for r in rng.integers(0, p, 2000))]
+        rows += [
+            [r & 0xFFFFFFFF, r >> 32, m & 0xFFFFFFFF, (m >> 32) & 0xFFFFFFFF, m >> 64, 0]
+            for r in picks
+        ]
+    words = np.array(rows, np.uint64).astype(np.uint32).view(np.int32)
+    code = resolve(harmonic_webgpu.WGSL_PHASE) + (
+        "\nfn main(index: i32) { if (index < uniforms.size / 2) {"
+        " let o = 6 * index;"
+        " let r = vec2<u32>(bitcast<u32>(x[o]), bitcast<u32>(x[o + 1]));"
+        " let m = vec4<u32>(bitcast<u32>(x[o + 2]), bitcast<u32>(x[o + 3]),"
+        " bitcast<u32>(x[o + 4]), 0u);"
+        " let f = res_to_fraction(r, m);"
+        " result[2 * index] = bitcast<i32>(f.x); result[2 * index + 1] = bitcast<i32>(f.y); } }"
+    )
+    got = _page(gpu).evaluate(
+        """async spec => {
+          const x = tf.tensor(new Int32Array((await harness.input(spec.key)).buffer),
+                              undefined, 'int32');
+          const rows = x.size / 6;
+          const program = {variableNames: ['x'], outputShape: [rows, 2],
+            shaderKey: 'ddspgl_test_res_to_fraction', dispatchLayout: {x: [0, 1]},
+            dispatch: [Math.ceil(rows / 64), 1, 1], workgroupSize: [64, 1, 1], size: true,
+            uniforms: 'invTwoPiA : vec4<u32>, invTwoPiB : vec4<u32>,',
+            getUserCode: () => spec.code};
+          const y = tf.engine().makeTensorFromTensorInfo(tf.backend().runWebGPUProgram(
+              program, [x], 'int32',
+              [{type: 'uint32', data: [0, 0, 0, 0]}, {type: 'uint32', data: [0, 0, 0, 0]}]));
+          const out = harness.b64(await y.data());
+          tf.dispose([x, y]);
+          return out;
+        }""",
+        {"key": gpu.put(words.view(np.float32)), "code": code},
+    )
+    out = browser.decode(got, (len(rows), 2)).view(np.uint32)
+    i = 0
+    for p in moduli:
+        for _ in range(4 + 2000):
+            r = rows[i][0] | rows[i][1] << 32
+            fraction = int(out[i, 0]) | int(out[i, 1]) << 32
+            assert 0 <= (r << 64) - fraction * p < 2 * p, (p, r, fraction)
+            i += 1
+
+
 # -- precision: the browser suite's cases and the webgl tests' shapes ---------------------------
 
 PRECISION_CASES = [c for c in harmonic_browser.cases(quick=True) if c.storage == "float32"]

@@ -5,11 +5,15 @@
 //     per harmonic and sample is stored (glsl/kernels/harmonic_synth.frag, the same
 //     arithmetic with float32 gains).
 //
-//     Phase (exact): the frame's starting phase (the exclusive prefix of harmonic_scan)
-//     plus the in-frame closed form (harmonic_in_frame) is the fundamental's phase R1 as
-//     a residue; harmonic k's is k R1 (+ its initial phase) by one res_add per harmonic.
-//     Only its conversion to a float in [-0.5, 0.5] periods rounds (< 2^-23 periods),
-//     then sin(2 pi x) (sin_two_pi.wgsl).
+//     Phase: the frame's starting phase (the exclusive prefix of harmonic_scan) plus the
+//     in-frame closed form (harmonic_in_frame) is the fundamental's phase R1, an exact
+//     residue. R1 becomes a 64-bit binary fraction of a cycle F1 once per sample
+//     (res_to_fraction, within 2 units of 2^-64 cycles), and harmonic k's phase is
+//     k F1 (+ its initial phase's fraction) modulo 2^64, four harmonics at a time by
+//     vector adds with carry: within 2k + 2 units of 2^-64 cycles of the exact k R1 / p
+//     (2^-50 cycles for k < 2^12). Its high word as a centred float in [-0.5, 0.5]
+//     periods rounds once (frac_to_centered4, < 2^-23 periods with the above), then
+//     sin(2 pi x) (sin_two_pi.wgsl).
 //
 //     Amplitude: DDSP's 'window' upsampling is a raised-cosine crossfade between the
 //     amplitudes of frame i and i + 1 (harmonic_amplitudes, read four at a time; weight
@@ -25,15 +29,19 @@
 
 const HARMONIC_PI = 3.141592653589793f;
 
-// Harmonic k's phase in [-0.5, 0.5] periods from its residue k R1, plus its initial
-// phase with INITIAL (phases from init_base on, harmonic_layout.wgsl).
-fn harmonic_lane_phase(rk: vec2<u32>, k: i32, init_base: i32, p: vec2<u32>) -> f32 {
-  var rh = rk;
-  if (INITIAL && k <= uniforms.harmonics) {
-    rh = res_add(rh, vec2<u32>(bitcast<u32>(phase_words[init_base + 2 * k]),
-                               bitcast<u32>(phase_words[init_base + 2 * k + 1])), p);
-  }
-  return res_to_centered(rh, p, uniforms.invModulus);
+// The fractions of the initial phases of harmonics k ... k + 3 (harmonic_layout.wgsl, from
+// entry `base` + 1 on), low words in the result, high words in `hi`; lanes past K repeat
+// harmonic K's (their amplitudes are 0).
+fn harmonic_initial4(base: i32, k: i32, hi: ptr<function, vec4<u32>>) -> vec4<u32> {
+  let last = uniforms.harmonics;
+  let o0 = base + 2 * min(k, last);
+  let o1 = base + 2 * min(k + 1, last);
+  let o2 = base + 2 * min(k + 2, last);
+  let o3 = base + 2 * min(k + 3, last);
+  *hi = bitcast<vec4<u32>>(vec4<i32>(phase_words[o0 + 1], phase_words[o1 + 1],
+                                     phase_words[o2 + 1], phase_words[o3 + 1]));
+  return bitcast<vec4<u32>>(vec4<i32>(phase_words[o0], phase_words[o1], phase_words[o2],
+                                      phase_words[o3]));
 }
 
 fn main(index: i32) {
@@ -65,22 +73,29 @@ fn main(index: i32) {
   let k_groups = (k_count + 3) / 4;
   let amps0 = (row * uniforms.frames + frame) * k_groups;
   let amps1 = (row * uniforms.frames + next) * k_groups;
-  let init_base = phases + 2 * (uniforms.frames + 1);
+  let init_base = phases + 2 * (uniforms.frames + 1 + k_count);  // fraction k at + 2k
+  // Lanes hold the fractions of harmonics k ... k + 3, k = 4 j + 1: low words in lo, high
+  // words in hi; each group adds 4 F1 with a carry.
+  let f1 = res_to_fraction(r1, uniforms.fracScale);
+  let f2 = frac_add(f1, f1);
+  let f3 = frac_add(f2, f1);
+  let f4 = frac_add(f3, f1);
+  var lo = vec4<u32>(f1.x, f2.x, f3.x, f4.x);
+  var hi = vec4<u32>(f1.y, f2.y, f3.y, f4.y);
+  let step_lo = vec4<u32>(f4.x);
+  let step_hi = vec4<u32>(f4.y);
   var sum = vec4<f32>(0.0f);
   var comp = vec4<f32>(0.0f);
-  var rk = vec2<u32>(0u, 0u);
   for (var j = 0; j < k_groups; j++) {
-    // Four harmonics k ... k + 3 in straight-line code: no vector indexed by a loop counter,
-    // which software renderers keep in memory.
     let k = 4 * j + 1;
-    let rk1 = res_add(rk, r1, p);
-    let rk2 = res_add(rk1, r1, p);
-    let rk3 = res_add(rk2, r1, p);
-    rk = res_add(rk3, r1, p);
-    let x = vec4<f32>(harmonic_lane_phase(rk1, k, init_base, p),
-                      harmonic_lane_phase(rk2, k + 1, init_base, p),
-                      harmonic_lane_phase(rk3, k + 2, init_base, p),
-                      harmonic_lane_phase(rk, k + 3, init_base, p));
+    var phase_hi = hi;
+    if (INITIAL) {
+      var init_hi: vec4<u32>;
+      let init_lo = harmonic_initial4(init_base, k, &init_hi);
+      let with_lo = lo + init_lo;
+      phase_hi = hi + init_hi + select(vec4<u32>(0u), vec4<u32>(1u), with_lo < lo);
+    }
+    let x = frac_to_centered4(phase_hi);
     let kv = vec4<f32>(f32(k), f32(k + 1), f32(k + 2), f32(k + 3));
     let on = select(vec4<f32>(0.0f), vec4<f32>(1.0f), kv * fh < vec4<f32>(limit));
     let amp0 = amps[amps0 + j];                   // 0 past K: those lanes add nothing
@@ -93,6 +108,9 @@ fn main(index: i32) {
     if (on.w == 0.0f) {                           // every higher harmonic is above Nyquist
       break;
     }
+    let next_lo = lo + step_lo;
+    hi = hi + step_hi + select(vec4<u32>(0u), vec4<u32>(1u), next_lo < lo);
+    lo = next_lo;
   }
   let value = (sum.x + sum.y) + (sum.z + sum.w);
   let flagged = phase_words[phases + 2 * (uniforms.frames + 1)] != 0;

@@ -1,15 +1,15 @@
 // contributors: ddspgl
 // description: |
 //     The WGSL harmonic synthesizer's phase scan, one workgroup of WG invocations per
-//     batch row: output int32 [batch, F + 2 + K, 2], the phases of harmonic_layout.wgsl.
+//     batch row: output int32 [batch, F + 2 + 2K, 2], the phases of harmonic_layout.wgsl.
 //     Invocation i takes frames [i c, (i + 1) c), c = ceil(F / WG): it sums their
 //     increments (exact residues), the workgroup scans those sums in workgroup memory
 //     (workgroup_scan.wgsl), and each invocation writes its frames' exclusive prefixes
 //     from its own, adding the increments again; entry F, the total, comes from the
 //     workgroup's. A row's flag is set where a frame's gain is NaN (harmonic_frames) or,
 //     with INITIAL, an initial phase is NaN or Inf; the initial phases (float32 radians,
-//     input phase0 [batch, K]) become residues (harmonic_radians_to_residue), K / WG per
-//     invocation.
+//     input phase0 [batch, K]) become residues (harmonic_radians_to_residue) and those
+//     residues fractions of a cycle (res_to_fraction), K / WG per invocation.
 // options: WG, INITIAL (the host's constants); the host defines phase0_at(i), element i
 // of the input phase0 (0.0 without INITIAL)
 #include "../lib/harmonic_phase.wgsl"
@@ -46,6 +46,10 @@ fn main(index: i32) {
       let o = out + 2 * (frames + 1 + k);
       result[o] = bitcast<i32>(units.x);
       result[o + 1] = bitcast<i32>(units.y);
+      let fraction = res_to_fraction(units, uniforms.fracScale);
+      let o_fraction = o + 2 * k_count;
+      result[o_fraction] = bitcast<i32>(fraction.x);
+      result[o_fraction + 1] = bitcast<i32>(fraction.y);
     }
   }
   let scan = wg_scan_residues(s, lid, p);

@@ -37,21 +37,46 @@ fn harmonic_in_frame(ra: vec2<u32>, rb: vec2<u32>, r: i32, hop: i32, p: vec2<u32
   return res_add(res_mul_u32(ra, ca, p), res_mul_u32(rb, cb, p), p);
 }
 
-// A residue r in [0, p) as r / p - round(r / p), in [-0.5, 0.5] periods. r or p - r
-// (< 2^43) is split into two parts exact in float32 (bits 24 and up, < 2^19, and the low
-// 24 bits), added with one rounding; the product with invP (1/p rounded to float32) adds
-// one more and invP's own rounding a third: within 3 * 2^-24 * 0.5 < 2^-23 periods.
-fn res_to_centered(r_in: vec2<u32>, p: vec2<u32>, inv_p: f32) -> f32 {
-  var r = r_in;
-  let twice = vec2<u32>(r.x << 1u, (r.y << 1u) | (r.x >> 31u));  // 2r < 2^45
-  var sign = 1.0f;
-  if (res_ge(twice, p)) {                          // r >= p / 2: use r - p
-    r = res_sub64(p, r);
-    sign = -1.0f;
-  }
-  let high = f32((r.y << 8u) | (r.x >> 24u)) * 16777216.0f;  // exact
-  let low = f32(r.x & 0xffffffu);                              // exact
-  return sign * (high + low) * inv_p;
+// A residue r in [0, p) as a 64-bit binary fraction of a cycle, (low word, high word):
+// floor(r * M / 2^44) with M = floor(2^108 / p) <= 2^65 (the uniform fracScale, three words:
+// js/src/kernels/harmonic_synth_webgpu.js), the product exact from 16-bit halves. M is
+// below 2^108 / p by less than 1, so r * M / 2^44 is below r * 2^64 / p by less than
+// r / 2^44 < 1, and the floor drops less than 1 more: the fraction is within 2 units of
+// 2^-64 cycles below the exact one. Fractions add modulo 2^64 as residues add modulo p,
+// and k of them stay within 2k units (2^-51 cycles for k < 2^12).
+fn res_to_fraction(r: vec2<u32>, m: vec4<u32>) -> vec2<u32> {
+  let t00 = mul_u32_wide(r.x, m.x);
+  let t01 = mul_u32_wide(r.x, m.y);
+  let t02 = mul_u32_wide(r.x, m.z);               // m.z <= 2
+  let t10 = mul_u32_wide(r.y, m.x);               // r.y < 2^12
+  let t11 = mul_u32_wide(r.y, m.y);
+  let t12 = r.y * m.z;                            // < 2^14
+  // Words 1-3 of the product (word 0, t00.x, carries nothing into them).
+  let a1 = t00.y + t01.x;
+  let w1 = a1 + t10.x;
+  let c1 = select(0u, 1u, a1 < t00.y) + select(0u, 1u, w1 < a1);
+  let a2 = t01.y + t10.y;
+  let b2 = a2 + t11.x;
+  let d2 = b2 + t02.x;
+  let w2 = d2 + c1;
+  let c2 = select(0u, 1u, a2 < t01.y) + select(0u, 1u, b2 < a2) + select(0u, 1u, d2 < b2)
+           + select(0u, 1u, w2 < d2);
+  let w3 = t11.y + t02.y + t12 + c2;              // the product is below 2^109: no carry out
+  return vec2<u32>((w1 >> 12u) | (w2 << 20u), (w2 >> 12u) | (w3 << 20u));
+}
+
+// a + b modulo 2^64 for fractions (low word, high word).
+fn frac_add(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let lo = a.x + b.x;
+  return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x));
+}
+
+// Fractions as centred float32 periods in [-0.5, 0.5]: the high words read as signed
+// count of 2^-32 cycles. Dropping the low word loses under 2^-32 cycles, the conversion
+// to float32 under one ulp of a value below 2^31 units (2^7 units, 2^-25 cycles): within
+// 2^-25 + 2^-32 < 2^-23 periods of the fraction.
+fn frac_to_centered4(hi: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(bitcast<vec4<i32>>(hi)) * 2.3283064365386963e-10f;  // 2^-32
 }
 
 // Whether k * f0 >= nyquist, decided exactly for a float32 f0, an integer k < 2^12 and a

@@ -17,8 +17,16 @@ import {WGSLPasses, webgpuHostValues} from '../wgsl_passes.js';
 const KERNEL = KERNEL_NAMES.harmonic;
 const UNIFORMS = 'modulus : vec2<u32>, shift : i32, hop : i32, frames : i32, ' +
                  'harmonics : i32, batch : i32, nSamples : i32, last : i32, nyquist : f32, ' +
-                 'invModulus : f32, twoPi : vec4<f32>, invTwoPiA : vec4<u32>, ' +
+                 'fracScale : vec4<u32>, twoPi : vec4<f32>, invTwoPiA : vec4<u32>, ' +
                  'invTwoPiB : vec4<u32>,';
+
+// M = floor(2^108 / p) as three 32-bit words, least significant first (and a 0): the
+// scale of harmonic_phase.wgsl's res_to_fraction.
+function fractionScale(p) {
+  const m = (1n << 108n) / BigInt(p);
+  const word = i => Number((m >> BigInt(32 * i)) & 0xffffffffn);
+  return [word(0), word(1), word(2), 0];
+}
 
 // The uniforms' values, in UNIFORMS' order, for checked arguments `a`.
 function uniformData(a) {
@@ -34,7 +42,7 @@ function uniformData(a) {
     {type: 'int32', data: [a.n]},
     {type: 'int32', data: [a.addEndpoint ? a.frames - 1 : a.frames - 2]},
     {type: 'float32', data: [a.nyquist]},
-    {type: 'float32', data: [mod.invP]},
+    {type: 'uint32', data: fractionScale(mod.p)},
     {type: 'float32', data: [...HARMONIC_TWO_PI_SPLIT, 0]},
     {type: 'uint32', data: words.slice(0, 4)},
     {type: 'uint32', data: [...words.slice(4, 7), 0]},
@@ -90,7 +98,7 @@ function harmonicWebGPU({inputs, backend, attrs}) {
         [f0, amplitude, dist], 'int32', values);
     const phaseWords = passes.run(
         program('harmonic_scan', ['frame_data'].concat(initial ? ['phase0'] : []),
-                [b, frames + 2 + k, 2], b, HARMONIC_WGSL_SCAN_WORKGROUP,
+                [b, frames + 2 + 2 * k, 2], b, HARMONIC_WGSL_SCAN_WORKGROUP,
                 {WG: `${HARMONIC_WGSL_SCAN_WORKGROUP}u`, INITIAL: wgslBool(initial)},
                 {extra: 'fn phase0_at(i: i32) -> f32 { return ' +
                         (initial ? 'phase0[i]; }' : '0.0; }')}),
