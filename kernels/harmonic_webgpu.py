@@ -9,7 +9,8 @@ modulo one cycle ``p = sample_rate * hop * 2^shift`` (glsl/wgsl/lib/residue.wgsl
 
 1. ``harmonic_frames``, one invocation per frame: its phase increment (the in-frame closed
    form at r = hop - 1, a residue), its gain and cut (``harmonic_gain.frag``'s, the gain
-   kept as float32 bits: no float16 split), int32 [batch, frames, 4];
+   kept as float32 bits: no float16 split) and its f0's residue as a 96-bit fraction of a
+   cycle, int32 [batch, frames, 8];
 2. ``harmonic_scan``, one workgroup of :data:`SCAN_WORKGROUP` invocations per batch row:
    the exclusive prefix sums of the increments (each invocation sums a run of
    ``ceil(frames / SCAN_WORKGROUP)`` frames, the workgroup scans the sums in workgroup
@@ -21,10 +22,12 @@ modulo one cycle ``p = sample_rate * hop * 2^shift`` (glsl/wgsl/lib/residue.wgsl
    took half its time);
 4. ``harmonic_audio``, one invocation per sample looping over the harmonics
    (``harmonic_synth.frag``'s arithmetic, the sine by :data:`SIN_TWO_PI`). The
-   fundamental's exact residue becomes a 64-bit binary fraction of a cycle once per
-   sample, and harmonic k's phase is k times it by wrapping 64-bit adds, four lanes at a
-   time: within 2^-50 cycles of the exact residue's, where a residue add and conversion
-   per harmonic cost twice as much on SwiftShader;
+   fundamental's phase is a 64-bit binary fraction of a cycle: the frame's exact starting
+   residue converted once, plus the in-frame closed form from its frames' 96-bit f0
+   fractions (where exact residue products took a quarter of the pass on SwiftShader);
+   harmonic k's phase is k times it by wrapping 64-bit adds, four lanes at a time (where a
+   residue add and conversion per harmonic cost twice as much): within 2^-48 cycles of
+   the exact residues' for k < 2^12, against the 2^-23 periods of the float conversion;
 5. ``harmonic_final_phase`` (only with return_final_phase), one invocation per
    (row, harmonic): k * total + initial phase, in radians.
 

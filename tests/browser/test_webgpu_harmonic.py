@@ -30,6 +30,8 @@ from graph_model import harmonic_nodes, save_graph_model
 
 require_chromium()
 
+MASK = 0xFFFFFFFF
+
 
 @pytest.fixture(scope="module")
 def gpu(tmp_path_factory):
@@ -163,36 +165,33 @@ def test_sin_two_pi_on_the_gpu(gpu):
 
 def test_residues_become_fractions_on_the_gpu(gpu):
     """harmonic_phase.wgsl's res_to_fraction on the GPU: for residues r of moduli p across
-    [2^43, 2^44) (2^43 itself, where M = 2^65, and 2^44 - 1 included), r 2^64 / p less the
-    fraction is in [0, 2) units of 2^-64 cycles, the bound its comment derives (M's floor
-    and the product's), exact in Python integers."""
+    [2^43, 2^44) (2^43 itself, where M = 2^97, and 2^44 - 1 included), r 2^96 / p less the
+    96-bit fraction is in [0, 2) units of 2^-96 cycles, the bound its comment derives (M's
+    floor and the product's), exact in Python integers."""
     rng = np.random.default_rng(7)
     moduli = [1 << 43, (1 << 44) - 1, 16000 * 64 << 23, 44100 * 512 << 15]
     moduli += [int(p) for p in rng.integers(1 << 43, 1 << 44, 4)]
     rows = []
     for p in moduli:
-        m = (1 << 108) // p
+        m = (1 << 140) // p
         picks = [0, 1, p - 1, p // 2, *(int(r) for r in rng.integers(0, p, 2000))]
-        rows += [
-            [r & 0xFFFFFFFF, r >> 32, m & 0xFFFFFFFF, (m >> 32) & 0xFFFFFFFF, m >> 64, 0]
-            for r in picks
-        ]
+        rows += [[r & MASK, r >> 32, *((m >> s) & MASK for s in (0, 32, 64, 96))] for r in picks]
     words = np.array(rows, np.uint64).astype(np.uint32).view(np.int32)
     code = resolve(harmonic_webgpu.WGSL_PHASE) + (
-        "\nfn main(index: i32) { if (index < uniforms.size / 2) {"
+        "\nfn main(index: i32) { if (index < uniforms.size / 3) {"
         " let o = 6 * index;"
         " let r = vec2<u32>(bitcast<u32>(x[o]), bitcast<u32>(x[o + 1]));"
-        " let m = vec4<u32>(bitcast<u32>(x[o + 2]), bitcast<u32>(x[o + 3]),"
-        " bitcast<u32>(x[o + 4]), 0u);"
-        " let f = res_to_fraction(r, m);"
-        " result[2 * index] = bitcast<i32>(f.x); result[2 * index + 1] = bitcast<i32>(f.y); } }"
+        " let m = bitcast<vec4<u32>>(vec4<i32>(x[o + 2], x[o + 3], x[o + 4], x[o + 5]));"
+        " let f = bitcast<vec3<i32>>(res_to_fraction(r, m));"
+        " result[3 * index] = f.x; result[3 * index + 1] = f.y; result[3 * index + 2] = f.z;"
+        " } }"
     )
     got = _page(gpu).evaluate(
         """async spec => {
           const x = tf.tensor(new Int32Array((await harness.input(spec.key)).buffer),
                               undefined, 'int32');
           const rows = x.size / 6;
-          const program = {variableNames: ['x'], outputShape: [rows, 2],
+          const program = {variableNames: ['x'], outputShape: [rows, 3],
             shaderKey: 'ddspgl_test_res_to_fraction', dispatchLayout: {x: [0, 1]},
             dispatch: [Math.ceil(rows / 64), 1, 1], workgroupSize: [64, 1, 1], size: true,
             uniforms: 'invTwoPiA : vec4<u32>, invTwoPiB : vec4<u32>,',
@@ -206,13 +205,13 @@ def test_residues_become_fractions_on_the_gpu(gpu):
         }""",
         {"key": gpu.put(words.view(np.float32)), "code": code},
     )
-    out = browser.decode(got, (len(rows), 2)).view(np.uint32)
+    out = browser.decode(got, (len(rows), 3)).view(np.uint32)
     i = 0
     for p in moduli:
         for _ in range(4 + 2000):
             r = rows[i][0] | rows[i][1] << 32
-            fraction = int(out[i, 0]) | int(out[i, 1]) << 32
-            assert 0 <= (r << 64) - fraction * p < 2 * p, (p, r, fraction)
+            fraction = int(out[i, 0]) | int(out[i, 1]) << 32 | int(out[i, 2]) << 64
+            assert 0 <= (r << 96) - fraction * p < 2 * p, (p, r, fraction)
             i += 1
 
 
@@ -543,10 +542,10 @@ def test_memory_profile_frees_each_intermediate_after_its_last_reader(gpu):
         "harmonic_frames",
         "harmonic_scan",
         "harmonic_amplitudes",
-        "free harmonic_frames",  # amplitudes was its last reader
         "harmonic_audio",
         "free harmonic_amplitudes",
-        "free harmonic_scan",  # audio read the phases last (no final phase asked)
+        "free harmonic_frames",  # audio read the frames' f0 fractions last
+        "free harmonic_scan",  # and the phases (no final phase asked)
     ]
     assert ours["peak"] <= memory.BROWSER_TARGET * stock["peak"]
     assert ours["peak_in_use"] <= memory.BROWSER_TARGET * stock["peak_in_use"]

@@ -16,7 +16,7 @@ fn main(index: i32) {
   }
   let cell = index / groups;                      // row * F + frame
   let j = index - cell * groups;
-  let base = cell * 4;
+  let base = harmonic_frame_base(0, cell);        // cell = row * F + frame
   let gain = bitcast<f32>(frame_data[base + 2]);
   let cut = frame_data[base + 3];
   for (var l = 0; l < 4; l++) {

@@ -5,16 +5,15 @@
 //     per harmonic and sample is stored (glsl/kernels/harmonic_synth.frag, the same
 //     arithmetic with float32 gains).
 //
-//     Phase: the frame's starting phase (the exclusive prefix of harmonic_scan) plus the
-//     in-frame closed form (harmonic_in_frame) is the fundamental's phase R1, an exact
-//     residue. R1 becomes a 64-bit binary fraction of a cycle F1 once per sample
-//     (res_to_fraction, within 2 units of 2^-64 cycles), and harmonic k's phase is
-//     k F1 (+ its initial phase's fraction) modulo 2^64, four harmonics at a time by
-//     vector adds with carry: within 2k + 2 units of 2^-64 cycles of the exact k R1 / p
-//     (2^-50 cycles for k < 2^12). Its high word as a centred float in [-0.5, 0.5]
-//     periods rounds once (frac_to_centered4, < 2^-23 periods with the above), then
-//     sin(2 pi x) (sin_two_pi.wgsl).
-//
+//     Phase: the frame's starting phase (the exclusive prefix of harmonic_scan, an exact
+//     residue) as a 64-bit binary fraction of a cycle (res_to_fraction), plus the in-frame
+//     closed form from the 96-bit fractions of the frame's and the next frame's f0
+//     (harmonic_in_frame_fraction) is the fundamental's phase F1, within 2^-60 cycles of
+//     the exact residue's (harmonic_phase.wgsl). Harmonic k's phase is k F1 (+ its initial
+//     phase's fraction) modulo 1, four harmonics at a time by vector adds with carry:
+//     within 2^-48 cycles for k < 2^12. Its high word as a centred float in [-0.5, 0.5]
+//     periods rounds once (frac_to_centered4, < 2^-25 + 2^-32 periods: with the above,
+//     under 2^-23), then sin(2 pi x) (sin_two_pi.wgsl).
 //     Amplitude: DDSP's 'window' upsampling is a raised-cosine crossfade between the
 //     amplitudes of frame i and i + 1 (harmonic_amplitudes, read four at a time; weight
 //     w = (1 - cos(pi r / hop)) / 2 on frame i + 1). Harmonic k is silenced where
@@ -28,6 +27,12 @@
 #include "../lib/sin_two_pi.wgsl"
 
 const HARMONIC_PI = 3.141592653589793f;
+
+// The 96-bit fraction of frame `frame`'s f0 residue (frame data words 4-6).
+fn harmonic_frame_fraction(row: i32, frame: i32) -> vec3<u32> {
+  let o = harmonic_frame_base(row, frame) + 4;
+  return bitcast<vec3<u32>>(vec3<i32>(frame_data[o], frame_data[o + 1], frame_data[o + 2]));
+}
 
 // The fractions of the initial phases of harmonics k ... k + 3 (harmonic_layout.wgsl, from
 // entry `base` + 1 on), low words in the result, high words in `hi`; lanes past K repeat
@@ -55,15 +60,15 @@ fn main(index: i32) {
   let frame = pos / hop;
   let r = pos - frame * hop;
   let next = min(frame + 1, uniforms.frames - 1);  // the held endpoint repeats the last frame
-  let p = harmonic_modulus();
   let phases = harmonic_phases_base(row);
 
   let a = f0[row * uniforms.frames + frame];
   let b = f0[row * uniforms.frames + next];
   let start = vec2<u32>(bitcast<u32>(phase_words[phases + 2 * frame]),
                         bitcast<u32>(phase_words[phases + 2 * frame + 1]));
-  let r1 = res_add(start, harmonic_in_frame(res_from_float(a, p, uniforms.shift),
-                                            res_from_float(b, p, uniforms.shift), r, hop, p), p);
+  let f1 = frac_add(res_to_fraction(start, uniforms.fracScale).yz,
+                    harmonic_in_frame_fraction(harmonic_frame_fraction(row, frame),
+                                               harmonic_frame_fraction(row, next), r, hop));
 
   let w = 0.5f - 0.5f * accurate_sin_cos(HARMONIC_PI * f32(r) / f32(hop)).y;
   let fh = a * f32(hop - r) + b * f32(r);         // hop * f(n)
@@ -76,7 +81,6 @@ fn main(index: i32) {
   let init_base = phases + 2 * (uniforms.frames + 1 + k_count);  // fraction k at + 2k
   // Lanes hold the fractions of harmonics k ... k + 3, k = 4 j + 1: low words in lo, high
   // words in hi; each group adds 4 F1 with a carry.
-  let f1 = res_to_fraction(r1, uniforms.fracScale);
   let f2 = frac_add(f1, f1);
   let f3 = frac_add(f2, f1);
   let f4 = frac_add(f3, f1);

@@ -1,7 +1,7 @@
 // contributors: ddspgl
 // description: |
 //     Frame-rate pass of the WGSL harmonic synthesizer, one invocation per (row, frame):
-//     output int32 [batch, F, 4], the frame data of harmonic_layout.wgsl. The increment is
+//     output int32 [batch, F, 8], the frame data of harmonic_layout.wgsl. The increment is
 //     the sum of the linearly interpolated f0 over the frame's hop as an exact residue
 //     (the last frame is held for its hop; without DDSP's add_endpoint the scan's total
 //     skips it); the gain and cut are glsl/kernels/harmonic_gain.frag's: with NORMALIZE,
@@ -61,9 +61,14 @@ fn main(index: i32) {
   if (bad) {
     gain_bits = HARMONIC_BAD_GAIN;
   }
-  let o = index * 4;
+  let fraction = res_to_fraction(ra, uniforms.fracScale);
+  let o = index * 8;
   result[o] = bitcast<i32>(inc.x);
   result[o + 1] = bitcast<i32>(inc.y);
   result[o + 2] = bitcast<i32>(gain_bits);
   result[o + 3] = cut;
+  result[o + 4] = bitcast<i32>(fraction.x);
+  result[o + 5] = bitcast<i32>(fraction.y);
+  result[o + 6] = bitcast<i32>(fraction.z);
+  result[o + 7] = 0;
 }

@@ -46,7 +46,7 @@ fn main(index: i32) {
       let o = out + 2 * (frames + 1 + k);
       result[o] = bitcast<i32>(units.x);
       result[o + 1] = bitcast<i32>(units.y);
-      let fraction = res_to_fraction(units, uniforms.fracScale);
+      let fraction = res_to_fraction(units, uniforms.fracScale).yz;
       let o_fraction = o + 2 * k_count;
       result[o_fraction] = bitcast<i32>(fraction.x);
       result[o_fraction + 1] = bitcast<i32>(fraction.y);

@@ -4,10 +4,12 @@
 //     The host declares the uniforms modulus (p as vec2<u32>), shift, hop, frames (F),
 //     harmonics (K), batch, nSamples, last, nyquist, fracScale, twoPi, invTwoPiA and
 //     invTwoPiB (the same struct for every harmonic program).
-//     - frame data, int32 [batch, F, 4] (harmonic_frames): per frame its phase increment
+//     - frame data, int32 [batch, F, 8] (harmonic_frames): per frame its phase increment
 //       (two words of a residue), its gain (float32 bits; NaN where a control of the
-//       frame is NaN, Inf or negative) and its cut (harmonics k >= cut are silenced in
-//       the frame: above Nyquist when normalising, K + 1 otherwise);
+//       frame is NaN, Inf or negative), its cut (harmonics k >= cut are silenced in the
+//       frame: above Nyquist when normalising, K + 1 otherwise), the residue of its
+//       f0 * 2^shift as a 96-bit fraction of a cycle (three words, res_to_fraction) and
+//       a word unused;
 //     - phases, int32 [batch, F + 2 + 2K, 2] (harmonic_scan): per row the exclusive
 //       prefix sums of the increments, entry j for frame j and entry F for all F; entry
 //       F + 1 the row's flag (1 where a control or an initial phase of the row is bad);
@@ -19,7 +21,7 @@
 const HARMONIC_BAD_GAIN = 0x7fc00000u;            // a quiet NaN: the gain of a bad frame
 
 fn harmonic_frame_base(row: i32, frame: i32) -> i32 {
-  return (row * uniforms.frames + frame) * 4;
+  return (row * uniforms.frames + frame) * 8;
 }
 
 fn harmonic_phases_base(row: i32) -> i32 {

@@ -31,38 +31,66 @@ fn res_mul_u32(r_in: vec2<u32>, m_in: u32, p: vec2<u32>) -> vec2<u32> {
 // residues of the frame's and the next frame's f0 * 2^shift. r = hop - 1 gives the
 // frame's whole increment.
 fn harmonic_in_frame(ra: vec2<u32>, rb: vec2<u32>, r: i32, hop: i32, p: vec2<u32>) -> vec2<u32> {
-  let u = u32(r);
-  let cb = (u * (u + 1u)) >> 1u;
-  let ca = u32(hop) * (u + 1u) - cb;
-  return res_add(res_mul_u32(ra, ca, p), res_mul_u32(rb, cb, p), p);
+  let c = harmonic_in_frame_counts(r, hop);
+  return res_add(res_mul_u32(ra, c.x, p), res_mul_u32(rb, c.y, p), p);
 }
 
-// A residue r in [0, p) as a 64-bit binary fraction of a cycle, (low word, high word):
-// floor(r * M / 2^44) with M = floor(2^108 / p) <= 2^65 (the uniform fracScale, three words:
-// js/src/kernels/harmonic_synth_webgpu.js), the product exact from 16-bit halves. M is
-// below 2^108 / p by less than 1, so r * M / 2^44 is below r * 2^64 / p by less than
-// r / 2^44 < 1, and the floor drops less than 1 more: the fraction is within 2 units of
-// 2^-64 cycles below the exact one. Fractions add modulo 2^64 as residues add modulo p,
-// and k of them stay within 2k units (2^-51 cycles for k < 2^12).
-fn res_to_fraction(r: vec2<u32>, m: vec4<u32>) -> vec2<u32> {
-  let t00 = mul_u32_wide(r.x, m.x);
-  let t01 = mul_u32_wide(r.x, m.y);
-  let t02 = mul_u32_wide(r.x, m.z);               // m.z <= 2
-  let t10 = mul_u32_wide(r.y, m.x);               // r.y < 2^12
-  let t11 = mul_u32_wide(r.y, m.y);
-  let t12 = r.y * m.z;                            // < 2^14
-  // Words 1-3 of the product (word 0, t00.x, carries nothing into them).
-  let a1 = t00.y + t01.x;
-  let w1 = a1 + t10.x;
-  let c1 = select(0u, 1u, a1 < t00.y) + select(0u, 1u, w1 < a1);
-  let a2 = t01.y + t10.y;
-  let b2 = a2 + t11.x;
-  let d2 = b2 + t02.x;
-  let w2 = d2 + c1;
-  let c2 = select(0u, 1u, a2 < t01.y) + select(0u, 1u, b2 < a2) + select(0u, 1u, d2 < b2)
-           + select(0u, 1u, w2 < d2);
-  let w3 = t11.y + t02.y + t12 + c2;              // the product is below 2^109: no carry out
-  return vec2<u32>((w1 >> 12u) | (w2 << 20u), (w2 >> 12u) | (w3 << 20u));
+// (ca, cb) of harmonic_in_frame.
+fn harmonic_in_frame_counts(r: i32, hop: i32) -> vec2<u32> {
+  let u = u32(r);
+  let cb = (u * (u + 1u)) >> 1u;
+  return vec2<u32>(u32(hop) * (u + 1u) - cb, cb);
+}
+
+// (word, carry) + v: a column of a multi-word sum.
+fn column_add(acc: vec2<u32>, v: u32) -> vec2<u32> {
+  let s = acc.x + v;
+  return vec2<u32>(s, acc.y + select(0u, 1u, s < v));
+}
+
+// A residue r in [0, p) as a 96-bit binary fraction of a cycle (words least significant
+// first): floor(r * M / 2^44) with M = floor(2^140 / p) <= 2^97 (the uniform fracScale,
+// four words: js/src/kernels/harmonic_synth_webgpu.js), the product exact from 16-bit
+// halves. M is below 2^140 / p by less than 1, so r * M / 2^44 is below r * 2^96 / p by
+// less than r / 2^44 < 1, and the floor drops less than 1 more: within 2 units of 2^-96
+// cycles below the exact fraction; its top two words (.yz) are within 2 units of 2^-64.
+// Fractions add modulo 1 as residues add modulo p.
+fn res_to_fraction(r: vec2<u32>, m: vec4<u32>) -> vec3<u32> {
+  let a = mul_u32_wide(r.x, m.x);
+  let b = mul_u32_wide(r.x, m.y);
+  let c = mul_u32_wide(r.x, m.z);
+  let d = mul_u32_wide(r.x, m.w);                // m.w <= 2
+  let e = mul_u32_wide(r.y, m.x);                // r.y < 2^12
+  let f = mul_u32_wide(r.y, m.y);
+  let g = mul_u32_wide(r.y, m.z);
+  let h = r.y * m.w;                              // < 2^14
+  // Words 1-4 of the product, each with its carry into the next (word 0, a.x, has none).
+  let w1 = column_add(column_add(vec2<u32>(a.y, 0u), b.x), e.x);
+  let w2 = column_add(column_add(column_add(column_add(vec2<u32>(w1.y, 0u), b.y), e.y), c.x),
+                      f.x);
+  let w3 = column_add(column_add(column_add(column_add(vec2<u32>(w2.y, 0u), c.y), f.y), d.x),
+                      g.x);
+  let w4 = w3.y + d.y + g.y + h;                  // the product is below 2^141: no carry out
+  return vec3<u32>((w1.x >> 12u) | (w2.x << 20u), (w2.x >> 12u) | (w3.x << 20u),
+                   (w3.x >> 12u) | (w4 << 20u));
+}
+
+// floor(a * m / 2^32) modulo 2^64 for a 96-bit fraction a and an unsigned m: the fraction
+// a * m as 64 bits, under 1 unit of 2^-64 cycles below the exact product.
+fn frac_mul_u32(a: vec3<u32>, m: u32) -> vec2<u32> {
+  let low = mul_u32_wide(a.x, m).y;
+  let mid = mul_u32_wide(a.y, m);
+  let lo = low + mid.x;
+  return vec2<u32>(lo, mid.y + a.z * m + select(0u, 1u, lo < low));
+}
+
+// The in-frame phase of harmonic_in_frame, as a 64-bit fraction of a cycle from the
+// 96-bit fractions fa, fb of the residues a, b: fa ca + fb cb with the same counts. Each
+// product is within 2 c units of 2^-96 (c < 2^32 for hop <= 65536: 2^-63 cycles) and its
+// floor under 2^-64 more: within 2^-61 cycles of the exact residue's fraction.
+fn harmonic_in_frame_fraction(fa: vec3<u32>, fb: vec3<u32>, r: i32, hop: i32) -> vec2<u32> {
+  let c = harmonic_in_frame_counts(r, hop);
+  return frac_add(frac_mul_u32(fa, c.x), frac_mul_u32(fb, c.y));
 }
 
 // a + b modulo 2^64 for fractions (low word, high word).

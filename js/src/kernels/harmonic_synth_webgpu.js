@@ -20,12 +20,12 @@ const UNIFORMS = 'modulus : vec2<u32>, shift : i32, hop : i32, frames : i32, ' +
                  'fracScale : vec4<u32>, twoPi : vec4<f32>, invTwoPiA : vec4<u32>, ' +
                  'invTwoPiB : vec4<u32>,';
 
-// M = floor(2^108 / p) as three 32-bit words, least significant first (and a 0): the
-// scale of harmonic_phase.wgsl's res_to_fraction.
+// M = floor(2^140 / p) as four 32-bit words, least significant first: the scale of
+// harmonic_phase.wgsl's res_to_fraction.
 function fractionScale(p) {
-  const m = (1n << 108n) / BigInt(p);
+  const m = (1n << 140n) / BigInt(p);
   const word = i => Number((m >> BigInt(32 * i)) & 0xffffffffn);
-  return [word(0), word(1), word(2), 0];
+  return [word(0), word(1), word(2), word(3)];
 }
 
 // The uniforms' values, in UNIFORMS' order, for checked arguments `a`.
@@ -56,7 +56,7 @@ function checkBufferSizes(backend, a) {
     ['nSamples', 4 * a.batch * a.n, `${a.batch} rows of ${a.n} samples`],
     ['harmonicDistribution', 4 * a.batch * a.frames * a.k,
      `[${a.batch}, ${a.frames}, ${a.k}]`],
-    ['f0', 16 * a.batch * a.frames, `${a.batch * a.frames} frames of frame data`],
+    ['f0', 32 * a.batch * a.frames, `${a.batch * a.frames} frames of frame data`],
   ];
   for (const [name, bytes, what] of sizes) {
     if (bytes > limit) {
@@ -93,7 +93,7 @@ function harmonicWebGPU({inputs, backend, attrs}) {
   const passes = new WGSLPasses(backend);
   try {
     const frameData = passes.run(
-        program('harmonic_frames', ['f0', 'amplitude', 'dist'], [b, frames, 4],
+        program('harmonic_frames', ['f0', 'amplitude', 'dist'], [b, frames, 8],
                 Math.ceil(b * frames / FRAME), FRAME, {NORMALIZE: wgslBool(a.normalize)}),
         [f0, amplitude, dist], 'int32', values);
     const phaseWords = passes.run(
@@ -107,13 +107,13 @@ function harmonicWebGPU({inputs, backend, attrs}) {
         program('harmonic_amplitudes', ['frame_data', 'dist'], [b, frames, 4 * k4],
                 Math.ceil(b * frames * k4 / FRAME), FRAME, {}),
         [frameData, dist], 'float32', values);
-    passes.free(frameData);
     const audio = passes.run(
-        program('harmonic_audio', ['f0', 'phase_words', 'amps'], [b, n],
+        program('harmonic_audio', ['f0', 'phase_words', 'amps', 'frame_data'], [b, n],
                 Math.ceil(b * n / FRAME), FRAME, {INITIAL: wgslBool(initial)},
-                {variableComponents: [1, 1, 4]}),
-        [f0, phaseWords, amps], 'float32', values);
+                {variableComponents: [1, 1, 4, 1]}),
+        [f0, phaseWords, amps, frameData], 'float32', values);
     passes.free(amps);
+    passes.free(frameData);
     if (!a.returnFinalPhase) return passes.keep(audio);
     const phase = passes.run(
         program('harmonic_final_phase', ['phase_words'], [b, k], Math.ceil(b * k / FRAME),
