@@ -25,6 +25,16 @@ Only the schedule differs, designed for compute (js/src/kernels/wrapped_cumsum_w
   of 256 and tree scans the kernel ran 8x slower there than with this schedule. Small
   workgroups with long runs per invocation serve the same end: 32 invocations (one warp or
   wave32 on a GPU) of 128 elements;
+- where TF.js's device has the ``subgroups`` feature (``ddspgl.requestWebGPUSubgroups()``
+  before ``tf.setBackend('webgpu')``, js/src/webgpu_subgroups.js), the periodic scan
+  dispatch is ``cumsum_run_scan_subgroups`` (glsl/wgsl/lib/subgroup_scan.wgsl): one
+  barrier, each residue's two 22-bit limbs added exactly by ``subgroupExclusiveAdd`` and
+  ``subgroupAdd`` within a subgroup and through workgroup memory across subgroups, then
+  reduced modulo p; runs are dealt to slots that a workgroup atomic orders by subgroup
+  (lane and invocation index are not related in WGSL, and TF.js writes the entry point, so
+  no builtin is read), and slot 0 adds the sums of |x| in slot order as the fallback's
+  invocation 0 does. The words it writes are the fallback's bit for bit; on SwiftShader
+  (4-wide subgroups) it is not faster;
 - a plain cumsum first sums |x| per block (``cumsum_abs_blocks``) and chooses its shift on
   the GPU, per row, in ``cumsum_block_sums``, which writes each block's residue sum;
   ``cumsum_final`` reduces the row's earlier block sums itself (at most ``nb /
@@ -55,4 +65,5 @@ WGSL_BLOCK_SUMS = "wgsl/kernels/cumsum_block_sums.wgsl"
 WGSL_FINAL = "wgsl/kernels/cumsum_final.wgsl"
 WGSL_RUN_SUMS = "wgsl/kernels/cumsum_run_sums.wgsl"
 WGSL_RUN_SCAN = "wgsl/kernels/cumsum_run_scan.wgsl"
+WGSL_RUN_SCAN_SUBGROUPS = "wgsl/kernels/cumsum_run_scan_subgroups.wgsl"
 WGSL_RUN_FINAL = "wgsl/kernels/cumsum_run_final.wgsl"

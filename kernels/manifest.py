@@ -181,6 +181,7 @@ KERNELS: tuple[Kernel, ...] = (
             "cumsum_final": cumsum_webgpu.WGSL_FINAL,
             "cumsum_run_sums": cumsum_webgpu.WGSL_RUN_SUMS,
             "cumsum_run_scan": cumsum_webgpu.WGSL_RUN_SCAN,
+            "cumsum_run_scan_subgroups": cumsum_webgpu.WGSL_RUN_SCAN_SUBGROUPS,
             "cumsum_run_final": cumsum_webgpu.WGSL_RUN_FINAL,
         },
         js_module="kernels/wrapped_cumsum.js",

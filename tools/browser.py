@@ -13,7 +13,9 @@ Playwright never downloads a browser here). Each TF.js mode gets its own page, b
 
 ``tfjs_backend="webgpu"`` runs TF.js's webgpu backend instead (float32 only), with
 Chromium's WebGPU on SwiftShader (:data:`WEBGPU_ARGS`); its reports are named
-``<renderer>-webgpu``.
+``<renderer>-webgpu``. With ``webgpu_subgroups=True`` its page calls
+``ddspgl.requestWebGPUSubgroups()`` before TF.js makes its device (``?subgroups=1``), and
+``info()["backend"]`` says whether ddspgl's kernels ran with subgroups.
 
 Inputs go to the page as raw float32 bytes over HTTP; results come back as base64 of the
 output Float32Array's bytes. ``WEBGL_CPU_FORWARD`` is off so that small ops stay on the
@@ -174,7 +176,10 @@ class BrowserPage:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.goto(f"{host.url}/harness/index.html?storage={storage}&tfjs={host.tfjs_backend}")
+        query = f"storage={storage}&tfjs={host.tfjs_backend}"
+        if host.webgpu_subgroups:
+            query += "&subgroups=1"
+        self.page.goto(f"{host.url}/harness/index.html?{query}")
         from playwright.sync_api import Error as PlaywrightError
 
         try:
@@ -210,6 +215,16 @@ class BrowserPage:
         self.page.close()
 
 
+def subgroups_words(subgroups: dict) -> str:
+    """Whether ddspgl's webgpu kernels ran with subgroup operations, from a webgpu page's
+    info["subgroups"] (js/harness/webgpu.js): they do wherever TF.js's device has them."""
+    if subgroups["device"]:
+        return "ddspgl with WebGPU subgroups"
+    if not subgroups["requested"]:
+        return "ddspgl without subgroups (not requested)"
+    return f"ddspgl without subgroups ({subgroups['answer']['reason']})"
+
+
 def decode(b64: str, shape) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), np.float32).reshape(shape)
 
@@ -223,6 +238,7 @@ class BrowserHost:
         extra: Path | None = None,
         angle: str = "swiftshader",
         tfjs_backend: str = "webgl",
+        webgpu_subgroups: bool = False,
     ):
         if angle not in ANGLE:
             raise ValueError(f"angle must be one of {tuple(ANGLE)}, got {angle!r}")
@@ -230,6 +246,8 @@ class BrowserHost:
             raise ValueError(f"tfjs_backend must be one of {TFJS_BACKENDS}, got {tfjs_backend!r}")
         if tfjs_backend == "webgpu" and tuple(storages) != ("float32",):
             raise ValueError("the webgpu backend has float32 storage only: storages=('float32',)")
+        if webgpu_subgroups and tfjs_backend != "webgpu":
+            raise ValueError("webgpu_subgroups=True is for tfjs_backend='webgpu'")
         why = missing()
         if why:
             raise BrowserUnavailable(why)
@@ -247,6 +265,7 @@ class BrowserHost:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.angle = angle
         self.tfjs_backend = tfjs_backend
+        self.webgpu_subgroups = webgpu_subgroups
         self._keys = itertools.count()
         self._pw = self.browser = None
         self.pages: dict[str, BrowserPage] = {}
@@ -293,14 +312,21 @@ class BrowserHost:
     def info(self) -> dict:
         """The precision report's header (the shape of Context.info())."""
         first = next(iter(self.pages.values())).info
+        backend = f"browser: TF.js {first['tfjs']} {self.tfjs_backend} in headless Chromium"
+        if self.tfjs_backend == "webgpu":
+            backend += f", {subgroups_words(first['subgroups'])}"
         return {
-            "backend": f"browser: TF.js {first['tfjs']} {self.tfjs_backend} in headless Chromium",
+            "backend": backend,
             "vendor": first["vendor"],
             "renderer": first["renderer"],
             "version": first["glVersion"],
             "user_agent": first["userAgent"],
             "max_texture_size": first["maxTextureSize"],
-            **({"webgpu_features": first["features"]} if self.tfjs_backend == "webgpu" else {}),
+            **(
+                {"webgpu_features": first["features"], "webgpu_subgroups": first["subgroups"]}
+                if self.tfjs_backend == "webgpu"
+                else {}
+            ),
             "modes": {
                 s: {
                     "WEBGL_RENDER_FLOAT32_ENABLED": p.info["float32Render"],

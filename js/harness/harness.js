@@ -10,7 +10,8 @@ const harness = (() => {
   const params = new URLSearchParams(location.search);
   const storage = params.get('storage') || 'float32';
   const gpuBackend = params.get('tfjs') || 'webgl';  // 'webgl' or 'webgpu' (float32 only)
-  const counter = {programs: 0};
+  const subgroups = params.get('subgroups') === '1';  // webgpu: ddspgl.requestWebGPUSubgroups
+  const counter = {programs: 0, bodies: null};
   let programHook = null;  // called after every program TF.js runs (memoryRun)
   let emptyBodies = false;  // while set, ddspgl's passes run with bodies that write zeros
 
@@ -48,7 +49,7 @@ const harness = (() => {
     if (gpuBackend === 'webgpu') {
       return initWebGPU(storage, counter, () => {
         if (programHook !== null) programHook();
-      });
+      }, subgroups);
     }
     tf.env().set('WEBGL_CPU_FORWARD', false);  // small ops stay on the GPU
     if (storage === 'float16') tf.env().set('WEBGL_FORCE_F16_TEXTURES', true);
@@ -150,11 +151,18 @@ const harness = (() => {
       const programs = counter.programs;
       const start = performance.now();
       const x = tf.tensor(values, spec.shape, spec.dtype || 'float32');
-      const y = op(spec, x);
+      const bodies = [];  // webgpu: the WGSL bodies of ddspgl's dispatches
+      counter.bodies = bodies;
+      let y;
+      try {
+        y = op(spec, x);
+      } finally {
+        counter.bodies = null;
+      }
       const out = await read(y);
       const ms = performance.now() - start;
       const result = {b64: b64(out), dtype: y.dtype, shape: y.shape, ms,
-                      passes: counter.programs - programs};
+                      passes: counter.programs - programs, bodies};
       tf.dispose([x, y]);
       return result;
     });

@@ -11,3 +11,6 @@ export {exactUpload, setExactUpload, textureShape as _textureShape} from './exac
 export {registerGraphOps} from './graph_ops.js';
 export {onPass as _onPass} from './pass_hook.js';
 export {stats} from './passes.js';
+export {
+  requestWebGPUSubgroups, useWebGPUSubgroups as _useWebGPUSubgroups,
+} from './webgpu_subgroups.js';

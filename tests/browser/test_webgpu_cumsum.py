@@ -88,12 +88,34 @@ def test_dispatches(gpu):
     GPU): TF.js counts every program it runs."""
     page = _page(gpu)
     x = np.full((1, 3 * BLOCK), 0.01, np.float32)
-    counts = {}
+    counts, bodies = {}, {}
     for label, op, n in [("periodic", "wrapped", 3 * BLOCK), ("one block", "wrapped", BLOCK),
                          ("plain", "patched", 3 * BLOCK)]:  # fmt: skip
         _, rec = page.run(x[:, :n], op=op, period=1.0 if op == "wrapped" else None)
         counts[label] = rec["passes"]
+        bodies[label] = rec["bodies"]
     assert counts == {"periodic": 3, "one block": 1, "plain": 3}
+    # Without ddspgl.requestWebGPUSubgroups TF.js's device has no subgroups: the fallback
+    # scan (test_webgpu_subgroups.py runs the other).
+    assert page.info["subgroups"] == {"requested": False, "answer": None, "device": False}
+    assert bodies["periodic"] == ["cumsum_run_sums", "cumsum_run_scan", "cumsum_run_final"]
+
+
+def test_subgroups_asked_for_once_the_device_is_made(gpu):
+    """Here TF.js made its device before anyone asked: the opt-in says so and changes
+    nothing."""
+    got = _page(gpu).evaluate(
+        """async () => {
+          const create = tf.backend().device.createShaderModule;
+          const answer = await ddspgl.requestWebGPUSubgroups();
+          return {answer, same: tf.backend().device.createShaderModule === create};
+        }"""
+    )
+    reason = (
+        "TF.js's webgpu backend was created without 'subgroups' before this call "
+        "(call it before tf.setBackend('webgpu'))"
+    )
+    assert got == {"answer": {"subgroups": False, "reason": reason}, "same": True}
 
 
 @pytest.mark.parametrize("shape", [(3, 2, 5000), (7, BLOCK + 3), (1, 2**20)])
@@ -160,21 +182,20 @@ BAD_PERIODIC = {
 }
 
 
-@pytest.mark.parametrize("n", [1000, 2 * BLOCK + 5], ids=["one-block", "blocks"])
-@pytest.mark.parametrize("bad", list(BAD_PERIODIC))
-@pytest.mark.parametrize("exclusive,reverse", [(False, False), (True, True)], ids=["fwd", "rev"])
-def test_gpu_resident_bad_values_make_their_periodic_rows_nan(gpu, n, bad, exclusive, reverse):
-    """As on webgl (tests/browser/test_bad_inputs_bundle.py): a periodic row, only on the
-    GPU (x + 0), holding NaN or Inf, or whose float32 sum of |x| overflows, comes out NaN
-    whole, wherever the float64 reference is NaN and before it; the rows beside it stay
-    inside the float32 budget against the float64 reference."""
-    rng = np.random.default_rng(11)
-    x = rng.uniform(0, 0.5, (3, n)).astype(np.float32)
+def bad_periodic_rows(n: int, bad: str) -> np.ndarray:
+    """Three rows of n, row 1 made bad as BAD_PERIODIC[bad] says."""
+    x = np.random.default_rng(11).uniform(0, 0.5, (3, n)).astype(np.float32)
     where, value = BAD_PERIODIC[bad]
     if where is None:
         x[1] = value
     else:
         x[1, where(n)] = value
+    return x
+
+
+def run_resident(gpu, x: np.ndarray, options: dict) -> np.ndarray:
+    """ddspgl.wrappedCumsum(x + 0, options) on the page: x only on the GPU (no host copy
+    for the kernel to check), checked to leave no tensor behind; float64, NaN kept."""
     got = _page(gpu).evaluate(
         """async ([key, shape, options]) => {
           const x = tf.tensor(await harness.input(key), shape);
@@ -188,11 +209,23 @@ def test_gpu_resident_bad_values_make_their_periodic_rows_nan(gpu, n, bad, exclu
           tf.dispose([x, xg]);
           return {out, onHost, leaked};
         }""",
-        [gpu.put(x), list(x.shape), {"period": 1.0, "exclusive": exclusive, "reverse": reverse}],
+        [gpu.put(x), list(x.shape), options],
     )
     assert not got["onHost"], "x + 0 should live on the GPU only"
     assert got["leaked"] == 0
-    out = np.array([np.nan if v == "NaN" else v for v in got["out"]], np.float64).reshape(3, n)
+    return np.array([np.nan if v == "NaN" else v for v in got["out"]], np.float64).reshape(x.shape)
+
+
+@pytest.mark.parametrize("n", [1000, 2 * BLOCK + 5], ids=["one-block", "blocks"])
+@pytest.mark.parametrize("bad", list(BAD_PERIODIC))
+@pytest.mark.parametrize("exclusive,reverse", [(False, False), (True, True)], ids=["fwd", "rev"])
+def test_gpu_resident_bad_values_make_their_periodic_rows_nan(gpu, n, bad, exclusive, reverse):
+    """As on webgl (tests/browser/test_bad_inputs_bundle.py): a periodic row, only on the
+    GPU (x + 0), holding NaN or Inf, or whose float32 sum of |x| overflows, comes out NaN
+    whole, wherever the float64 reference is NaN and before it; the rows beside it stay
+    inside the float32 budget against the float64 reference."""
+    x = bad_periodic_rows(n, bad)
+    out = run_resident(gpu, x, {"period": 1.0, "exclusive": exclusive, "reverse": reverse})
     with np.errstate(invalid="ignore", over="ignore"):
         ref = cumsum.reference(x, exclusive=exclusive, reverse=reverse, period=np.float32(1.0))
     assert np.isnan(out[1]).all(), out[1]
@@ -244,11 +277,11 @@ def test_table_bad_input_is_refused_as_on_webgl(gpu, case):
 @pytest.mark.parametrize(
     "op,period,n", [("wrapped", 1.0, 2 * BLOCK), ("wrapped", 1.0, 1000), ("patched", None, 2048)]
 )
-def test_no_leak_over_1000_calls(gpu, op, period, n):
+def test_no_leak_over_1000_calls(gpu, op, period, n, calls=1000):
     x = np.random.default_rng(3).uniform(0, 0.5, (2, n)).astype(np.float32)
     got = _page(gpu).call(
         "memory",
-        {"key": x, "shape": list(x.shape), "op": op, "period": period, "warmup": 5, "calls": 1000},
+        {"key": x, "shape": list(x.shape), "op": op, "period": period, "warmup": 5, "calls": calls},
     )
     assert got["after"] == got["before"]
     assert got["after"]["numBytesAllocatedInGPU"] > 0  # the webgpu backend's own count

@@ -3,9 +3,11 @@
 // webgl, runs of WGSL_PER_THREAD elements added by one invocation each. A periodic cumsum
 // takes three dispatches (runs' sums, their scan, the outputs; one when a row is one block
 // of WGSL_WORKGROUP runs, scanned in workgroup memory), a plain one three too, blocks of
-// WGSL_WORKGROUP runs, choosing its shift on the GPU: no readback. A row whose sum of |x|
-// is NaN or Inf comes out NaN, periodic or plain (values only the GPU holds; the host's
-// are refused).
+// WGSL_WORKGROUP runs, choosing its shift on the GPU: no readback. The runs' scan uses
+// subgroup operations where the device has the 'subgroups' feature (webgpu_subgroups.js,
+// ddspgl.requestWebGPUSubgroups), with the same outputs bit for bit. A row whose sum of
+// |x| is NaN or Inf comes out NaN, periodic or plain (values only the GPU holds; the
+// host's are refused).
 
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -16,6 +18,7 @@ import {checkTensor, cumsumAttrs} from '../checks.js';
 import {kernelFn} from '../tfjs_kernel.js';
 import {checkCumsumValues} from '../value_checks.js';
 import {makeWGSLProgram} from '../wgsl_program.js';
+import {webgpuSubgroups} from '../webgpu_subgroups.js';
 import {periodicModulus, scaleOf} from './cumsum_plan.js';
 
 const KERNEL = KERNEL_NAMES.cumsum;
@@ -82,8 +85,9 @@ function cumsumWebGPU(backend, x2, {period, exclusive, reverse}) {
       const runGroups = rows * Math.ceil(runs / WGSL_WORKGROUP);
       const sums = run('cumsum_run_sums', [x2], ['x'], [rows, 3 * runs], 'int32', runGroups);
       temps.push(sums);
-      const prefixes = run('cumsum_run_scan', [sums], ['sums'], [rows, 2 * runs + 1], 'int32',
-                           rows);
+      // The scan: its subgroup variant where the device has subgroups (the same words).
+      const scan = webgpuSubgroups(backend) ? 'cumsum_run_scan_subgroups' : 'cumsum_run_scan';
+      const prefixes = run(scan, [sums], ['sums'], [rows, 2 * runs + 1], 'int32', rows);
       temps.push(prefixes);
       backend.disposeData(temps.shift().dataId);  // the sums: read by the scan alone
       return run('cumsum_run_final', [x2, prefixes], ['x', 'prefixes'], [rows, n], 'float32',
