@@ -99,14 +99,20 @@ def cmd_precision(args) -> int:
     return 0
 
 
-def _browser_host(args):
+def _browser_host(args, subgroups: bool = False):
+    """The browser host for --backend browser; with `subgroups` on webgpu the page asks for
+    WebGPU subgroups first (ddspgl.requestWebGPUSubgroups), which ddspgl's kernels use
+    wherever the adapter has them (the reports' header line says which)."""
     from .tools import browser
 
     backend = args.tfjs_backend or "webgl"
     storages = ("float32",) if backend == "webgpu" else browser.STORAGES
     try:
         return browser.BrowserHost(
-            storages=storages, angle=args.angle or "swiftshader", tfjs_backend=backend
+            storages=storages,
+            angle=args.angle or "swiftshader",
+            tfjs_backend=backend,
+            webgpu_subgroups=subgroups and backend == "webgpu",
         )
     except browser.BrowserUnavailable as exc:
         raise ContextError(f"browser backend unavailable: {exc}") from exc
@@ -150,7 +156,7 @@ def _bench_browser(args) -> int:
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
     out = _writable(Path(args.root) / bench_report.BENCH_DIR)
-    with _browser_host(args) as host:
+    with _browser_host(args, subgroups=True) as host:
         print(f"benchmarks on {host.renderer} (browser)", file=sys.stderr)
 
         def progress(what: str) -> None:
