@@ -22,33 +22,58 @@ fn res_add(a: vec2<u32>, b: vec2<u32>, p: vec2<u32>) -> vec2<u32> {
   return select(s, res_sub64(s, p), res_ge(s, p));
 }
 
-// The residue of round(x * 2^shift) modulo p (halves away from zero), from the bits of x:
-// |x| = m * 2^(e - 23) with m the 24-bit significand (subnormals exact), so |x| * 2^shift
-// = m * 2^s. Below one unit (s < 0) m is rounded by an integer shift; up to s = 19,
-// m * 2^s < 2^43 < p is the residue itself; above, it is doubled modulo p, as
-// glsl/lib/residue/resFromFloat.glsl does with floats.
-fn res_from_float(x: f32, p: vec2<u32>, shift: i32) -> vec2<u32> {
-  let bits = bitcast<u32>(x);
+// The residue of round(|x| * 2^shift) modulo p (halves away from zero), from the bits of
+// x: |x| = m * 2^(e - 23) with m the 24-bit significand (subnormals exact), so
+// |x| * 2^shift = m * 2^s. Below one unit (s < 0) m is rounded by an integer shift (to 0
+// from s < -25 on); up to s = 19, m * 2^s < 2^43 < p is the residue itself; above, it is
+// doubled modulo p, as glsl/lib/residue/resFromFloat.glsl does with floats. Branch-free
+// but for that loop, which only values of at least 2^43 units enter: software renderers
+// run both sides of a branch whenever their lanes disagree, and often when they do not.
+fn res_from_magnitude(bits: u32, p: vec2<u32>, shift: i32) -> vec2<u32> {
   let biased = i32((bits >> 23u) & 0xffu);
   let m = (bits & 0x7fffffu) | select(0u, 0x800000u, biased != 0);
   let s = max(biased, 1) - 150 + shift;
-  var r = vec2<u32>(0u, 0u);
-  if (s < 0) {
-    let d = u32(-s);
-    if (d <= 25u) {
-      r.x = (m + (1u << (d - 1u))) >> d;   // m + 2^(d-1) < 2^25: no overflow
-    }
-  } else {
-    let t = u32(min(s, 19));
-    r = vec2<u32>(m << t, select(0u, m >> (32u - t), t > 0u));
-    for (var i = 19; i < s; i++) {
-      r = res_add(r, r, p);
-    }
-  }
-  if ((bits & 0x80000000u) != 0u && (r.x | r.y) != 0u) {
-    r = res_sub64(p, r);
+  let d = u32(clamp(-s, 1, 31));
+  let rounded = select(m, (m + (1u << (d - 1u))) >> d, s < 0);  // m + 2^(d-1) < 2^31
+  let t = u32(clamp(s, 0, 19));
+  var r = vec2<u32>(rounded << t, (rounded >> 1u) >> (31u - t));
+  for (var i = 19; i < s; i++) {
+    r = res_add(r, r, p);
   }
   return r;
+}
+
+// The residue of round(x * 2^shift) modulo p (halves away from zero): res_from_magnitude,
+// and p less it for a negative x.
+fn res_from_float(x: f32, p: vec2<u32>, shift: i32) -> vec2<u32> {
+  let bits = bitcast<u32>(x);
+  let r = res_from_magnitude(bits, p, shift);
+  return select(r, res_sub64(p, r), (bits & 0x80000000u) != 0u && (r.x | r.y) != 0u);
+}
+
+// Signed 64-bit two's complement sums of residues, reduced once: acc + r or acc - r for
+// r < 2^44, no modulus.
+fn res_signed_add(acc: vec2<u32>, r: vec2<u32>, negative: bool) -> vec2<u32> {
+  let lo = select(acc.x + r.x, acc.x - r.x, negative);
+  let hi = select(acc.y + r.y + select(0u, 1u, lo < acc.x),
+                  acc.y - r.y - select(0u, 1u, acc.x < r.x), negative);
+  return vec2<u32>(lo, hi);
+}
+
+// A signed 64-bit sum of at most 2^12 values of magnitude below p as its residue modulo
+// p: p 2^12 added where it is negative makes it non-negative and below p 2^13, then p 2^j
+// subtracted where it fits, for j = 12 down to 0.
+fn res_reduce_signed(acc_in: vec2<u32>, p: vec2<u32>) -> vec2<u32> {
+  var acc = acc_in;
+  if ((acc.y & 0x80000000u) != 0u) {
+    acc = res_signed_add(acc, vec2<u32>(p.x << 12u, (p.y << 12u) | (p.x >> 20u)), false);
+  }
+  for (var j = 12; j >= 0; j--) {
+    let u = u32(j);
+    let q = vec2<u32>(p.x << u, (p.y << u) | select(0u, p.x >> (32u - u), u > 0u));
+    acc = select(acc, res_sub64(acc, q), res_ge(acc, q));
+  }
+  return acc;
 }
 
 // 2^k as an f32 for k in [-126, 127].
