@@ -99,9 +99,9 @@ def cmd_precision(args) -> int:
     return 0
 
 
-def _browser_host(args, subgroups: bool = False):
-    """The browser host for --backend browser; with `subgroups` on webgpu the page asks for
-    WebGPU subgroups first (ddspgl.requestWebGPUSubgroups), which ddspgl's kernels use
+def _browser_host(args):
+    """The browser host for --backend browser; on webgpu the page asks for WebGPU subgroups
+    first (ddspgl.requestWebGPUSubgroups), as a user would, and ddspgl's kernels use them
     wherever the adapter has them (the reports' header line says which)."""
     from .tools import browser
 
@@ -112,7 +112,7 @@ def _browser_host(args, subgroups: bool = False):
             storages=storages,
             angle=args.angle or "swiftshader",
             tfjs_backend=backend,
-            webgpu_subgroups=subgroups and backend == "webgpu",
+            webgpu_subgroups=backend == "webgpu",
         )
     except browser.BrowserUnavailable as exc:
         raise ContextError(f"browser backend unavailable: {exc}") from exc
@@ -156,7 +156,7 @@ def _bench_browser(args) -> int:
     lengths = (16000, 64000) if args.quick else (1000, 16000, 64000, 256000, 2**20)
     reps = 5 if args.quick else 15
     out = _writable(Path(args.root) / bench_report.BENCH_DIR)
-    with _browser_host(args, subgroups=True) as host:
+    with _browser_host(args) as host:
         print(f"benchmarks on {host.renderer} (browser)", file=sys.stderr)
 
         def progress(what: str) -> None:
