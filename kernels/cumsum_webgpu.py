@@ -9,8 +9,10 @@ Only the schedule differs, designed for compute (js/src/kernels/wrapped_cumsum_w
   invocation per run, ``WORKGROUP`` invocations per workgroup (a block of ``BLOCK =
   WORKGROUP * PER_THREAD`` elements);
 - a periodic row of several blocks takes three dispatches: ``cumsum_run_sums`` writes each
-  run's residue sum and its float32 sum of |x|, every invocation alone (no workgroup
-  memory, no barrier); ``cumsum_run_scan``, one workgroup per row, scans the row's run
+  run's residue sum (a signed 64-bit sum of the values' residue magnitudes, reduced modulo
+  p once: at most ``PER_THREAD`` <= 2^12 terms below p, glsl/wgsl/lib/residue.wgsl) and
+  its float32 sum of |x|, every invocation alone (no workgroup memory, no barrier);
+  ``cumsum_run_scan``, one workgroup per row, scans the row's run
   sums (``runs / WORKGROUP`` serial additions per invocation and one workgroup scan) into
   each run's exclusive prefix; ``cumsum_run_final`` starts each invocation from its run's
   prefix and writes its outputs, again without barriers. Each input is read and

@@ -9,6 +9,8 @@
 // options: WG, PER, REVERSE (the host's constants)
 #include "../lib/cumsum_runs.wgsl"
 
+const_assert PER <= 4096u;  // res_reduce_signed: at most 2^12 terms
+
 fn main(index: i32) {
   let r = cumsum_run();
   if (!r.live) {
