@@ -6,7 +6,6 @@ loss n_fft 2048, 48 kHz, and ddsp's pre-2.0 ref_db and range_db."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from functools import cache
 
@@ -48,18 +47,6 @@ CASES = [
 ]
 
 
-def fluidsynth_missing() -> str | None:
-    if shutil.which("fluidsynth") is None:
-        return "fluidsynth not installed (Debian: fluidsynth)"
-    try:
-        from ddspgl.instruments import phrases
-
-        phrases.soundfont()
-    except (FileNotFoundError, ImportError) as e:
-        return str(e)
-    return None
-
-
 def sine(sample_rate: int, n: int, n_fft: int = 512, amplitude=SINE_AMPLITUDE, k=SINE_BIN):
     """``amplitude sin(2 pi k m / n_fft + 0.3)``, float64: a sine on bin k of every frame, its
     argument reduced exactly (k m mod n_fft is an integer) before the sine."""
@@ -89,5 +76,8 @@ def audio(case: Case) -> np.ndarray:
 
 
 def available() -> list[Case]:
-    """The cases this machine can render (FluidSynth's need the soundfont)."""
-    return [c for c in CASES if c.source != "fluidsynth" or fluidsynth_missing() is None]
+    """The cases this machine can render (FluidSynth's need mido, FluidSynth and the
+    soundfont)."""
+    from ddspgl.instruments import phrases
+
+    return [c for c in CASES if c.source != "fluidsynth" or phrases.missing() is None]

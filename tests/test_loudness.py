@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 
-from ddspgl.instruments import loudness, loudness_bound
-from loudness_cases import CASES, Case, audio, fluidsynth_missing, sine
+from ddspgl.instruments import loudness, loudness_bound, phrases
+from loudness_cases import CASES, Case, audio, sine
 from paths import ROOT
 
 U64 = 2.0**-53
@@ -158,7 +158,7 @@ def ddsp_loudness(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ddsp_loudness")
     arrays = {}
     for case in CASES:
-        if case.source == "fluidsynth" and fluidsynth_missing():
+        if case.source == "fluidsynth" and phrases.missing():
             continue
         c = case.id
         arrays |= {f"{c}/audio": audio(case), f"{c}/sample_rate": case.sample_rate}
@@ -189,8 +189,8 @@ def test_reference_matches_ddsp_compute_loudness(ddsp_loudness, case):
     """ddsp 3.7.0's compute_loudness (TensorFlow, float32) on the same float32 audio: every
     frame within the sum of the two per-frame bounds (ddsp's in float32, the reference's in
     float64; loudness_bound derives both)."""
-    if case.source == "fluidsynth" and fluidsynth_missing():
-        pytest.skip(f"soundfont phrases: {fluidsynth_missing()}")
+    if case.source == "fluidsynth" and phrases.missing():
+        pytest.skip(f"soundfont phrases: {phrases.missing()}")
     x = audio(case)
     ref = loudness.loudness_db(x, case.sample_rate, case.frame_rate, **case.kwargs)
     got = ddsp_loudness[case.id].astype(np.float64)

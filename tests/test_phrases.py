@@ -4,8 +4,6 @@ reference on them. Needs FluidSynth and the FluidR3 GM soundfont (CI installs bo
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -16,19 +14,8 @@ import ddspgl  # noqa: E402
 from ddspgl.instruments import accuracy, phrases  # noqa: E402
 from ddspgl.kernels import yin  # noqa: E402
 
-
-def _soundfont_missing() -> str | None:
-    if shutil.which("fluidsynth") is None:
-        return "fluidsynth not installed (Debian: fluidsynth)"
-    try:
-        phrases.soundfont()
-    except FileNotFoundError as e:
-        return str(e)
-    return None
-
-
 pytestmark = pytest.mark.skipif(
-    _soundfont_missing() is not None, reason=f"soundfont phrases: {_soundfont_missing()}"
+    phrases.missing() is not None, reason=f"soundfont phrases: {phrases.missing()}"
 )
 SEEDS = (0, 1, 2)
 

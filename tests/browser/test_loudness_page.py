@@ -12,8 +12,8 @@ import app_page
 import numpy as np
 import pytest
 
-from ddspgl.instruments import loudness, loudness_bound
-from loudness_cases import CASES, audio, fluidsynth_missing
+from ddspgl.instruments import loudness, loudness_bound, phrases
+from loudness_cases import CASES, audio
 
 U64 = 2.0**-53
 JS_OPTIONS = {"n_fft": "nFft", "padding": "padding", "ref_db": "refDb", "range_db": "rangeDb"}
@@ -37,8 +37,8 @@ def _f64(b64: str) -> np.ndarray:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_page_loudness_matches_the_float64_reference(app_host, page, case):
-    if case.source == "fluidsynth" and fluidsynth_missing():
-        pytest.skip(f"soundfont phrases: {fluidsynth_missing()}")
+    if case.source == "fluidsynth" and phrases.missing():
+        pytest.skip(f"soundfont phrases: {phrases.missing()}")
     x = audio(case)
     options = {JS_OPTIONS[k]: v for k, v in case.kwargs.items()}
     got = _f64(
