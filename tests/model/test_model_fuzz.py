@@ -170,7 +170,8 @@ JSON_VALUES = st.one_of(
 )
 
 
-def _is(types):
+def _is(*types):
+    """Accepts values of `types`; a bool only where bool is one of them (bool is an int)."""
     return lambda v: isinstance(v, types) and not (isinstance(v, bool) and bool not in types)
 
 
