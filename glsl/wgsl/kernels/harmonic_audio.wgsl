@@ -18,8 +18,9 @@
 //     amplitudes of frame i and i + 1 (harmonic_amplitudes, read four at a time; weight
 //     w = (1 - cos(pi r / hop)) / 2 on frame i + 1). Harmonic k is silenced where
 //     k f(n) >= nyquist, f(n) the linearly interpolated f0: the loop stops at the first
-//     such k (k f(n) grows with k); the frame amplitudes are 0 above a frame's cut. The sum over harmonics is compensated (Kahan, four lanes). A sample of a
-//     flagged row (harmonic_layout.wgsl) is NaN.
+//     such k (k f(n) grows with k); the frame amplitudes are 0 above a frame's cut. The
+//     sum over harmonics is compensated (Kahan, four lanes). A sample of a flagged row
+//     (harmonic_layout.wgsl) is NaN.
 // options: INITIAL (the host's constant: add the initial phases)
 #include "../lib/harmonic_phase.wgsl"
 #include "../lib/harmonic_layout.wgsl"
@@ -34,9 +35,9 @@ fn harmonic_frame_fraction(row: i32, frame: i32) -> vec3<u32> {
   return bitcast<vec3<u32>>(vec3<i32>(frame_data[o], frame_data[o + 1], frame_data[o + 2]));
 }
 
-// The fractions of the initial phases of harmonics k ... k + 3 (harmonic_layout.wgsl, from
-// entry `base` + 1 on), low words in the result, high words in `hi`; lanes past K repeat
-// harmonic K's (their amplitudes are 0).
+// The fractions of the initial phases of harmonics k ... k + 3 (harmonic_layout.wgsl:
+// harmonic k's at words base + 2k and base + 2k + 1), low words in the result, high words
+// in `hi`; lanes past K repeat harmonic K's (their amplitudes are 0).
 fn harmonic_initial4(base: i32, k: i32, hi: ptr<function, vec4<u32>>) -> vec4<u32> {
   let last = uniforms.harmonics;
   let o0 = base + 2 * min(k, last);
