@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from ddspgl.instruments import dataset, phrases, quality
-from loudness_cases import fluidsynth_missing
 
 U = 2.0**-53
 
@@ -80,7 +79,7 @@ def test_level_match_refuses_another_score():
         quality.level_matched(a, b)
 
 
-@pytest.mark.skipif(fluidsynth_missing() is not None, reason=f"{fluidsynth_missing()}")
+@pytest.mark.skipif(phrases.missing() is not None, reason=f"{phrases.missing()}")
 def test_phrase_set_is_one_score_in_three_programs():
     import mido
 

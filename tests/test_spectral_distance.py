@@ -13,9 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from ddspgl.instruments import loudness_bound
+from ddspgl.instruments import loudness_bound, phrases
 from ddspgl.instruments import spectral_distance as sd
-from loudness_cases import fluidsynth_missing
 from paths import ROOT
 
 DDSP_MODULES = ("tensorflow", "tf_keras", "gin", "ddsp", "crepe", "librosa")
@@ -43,9 +42,7 @@ def _cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
         "tone-vs-noise": (_tone(440.0, 3), _noise(4, 0.1)),
         "noise-vs-quieter-noise": (_noise(5, 0.2), _noise(6, 0.02)),
     }
-    if not fluidsynth_missing():
-        from ddspgl.instruments import phrases
-
+    if not phrases.missing():
         a = phrases.phrase(7, "shehnai", 2.0).audio.astype(np.float64)
         b = phrases.phrase(7, "bansuri", 2.0).audio.astype(np.float64)
         cases["shehnai-vs-bansuri"] = (a + _noise(8), b + _noise(9))
