@@ -60,20 +60,30 @@ fn res_signed_add(acc: vec2<u32>, r: vec2<u32>, negative: bool) -> vec2<u32> {
   return vec2<u32>(lo, hi);
 }
 
+// a * 2^s for s in [0, 31], 64-bit (no bit is lost for the a and s used here).
+fn res_shl(a: vec2<u32>, s: u32) -> vec2<u32> {
+  return vec2<u32>(a.x << s, (a.y << s) | select(0u, a.x >> (32u - s), s > 0u));
+}
+
+// v modulo p for v below p 2^k: p 2^j subtracted where it fits, j = k - 1 down to 0, each
+// step leaving the value below p 2^j.
+fn res_reduce_below(v_in: vec2<u32>, p: vec2<u32>, k: u32) -> vec2<u32> {
+  var v = v_in;
+  for (var j = i32(k) - 1; j >= 0; j--) {
+    let pj = res_shl(p, u32(j));
+    v = select(v, res_sub64(v, pj), res_ge(v, pj));
+  }
+  return v;
+}
+
 // A signed 64-bit sum of at most 2^12 values of magnitude below p as its residue modulo
-// p: p 2^12 added where it is negative makes it non-negative and below p 2^13, then p 2^j
-// subtracted where it fits, for j = 12 down to 0.
+// p: p 2^12 added where it is negative makes it non-negative and below p 2^13.
 fn res_reduce_signed(acc_in: vec2<u32>, p: vec2<u32>) -> vec2<u32> {
   var acc = acc_in;
   if ((acc.y & 0x80000000u) != 0u) {
-    acc = res_signed_add(acc, vec2<u32>(p.x << 12u, (p.y << 12u) | (p.x >> 20u)), false);
+    acc = res_signed_add(acc, res_shl(p, 12u), false);
   }
-  for (var j = 12; j >= 0; j--) {
-    let u = u32(j);
-    let q = vec2<u32>(p.x << u, (p.y << u) | select(0u, p.x >> (32u - u), u > 0u));
-    acc = select(acc, res_sub64(acc, q), res_ge(acc, q));
-  }
-  return acc;
+  return res_reduce_below(acc, p, 13u);
 }
 
 // 2^k as an f32 for k in [-126, 127].

@@ -58,29 +58,17 @@ fn res_limbs(r: vec2<u32>) -> vec2<u32> {
   return vec2<u32>(r.x & 0x3fffffu, (r.x >> 22u) | (r.y << 10u));
 }
 
-// a * 2^s for s in [0, 31], 64-bit (no bit is lost for the a and s used here).
-fn res_shl(a: vec2<u32>, s: u32) -> vec2<u32> {
-  return vec2<u32>(a.x << s, (a.y << s) | select(0u, a.x >> (32u - s), s > 0u));
-}
-
 // The residue modulo p of lo + hi 2^22 (s = (lo, hi)), a sum of limbs of at most `terms`
-// residues, so below terms * p <= 2^k p for the first 2^k >= terms: p 2^j is subtracted
-// where it fits, j = k - 1 down to 0, each step leaving the value below p 2^j.
+// residues, so below terms * p <= 2^k p for the first 2^k >= terms (res_reduce_below).
 fn res_from_limb_sums(s: vec2<u32>, p: vec2<u32>, terms: u32) -> vec2<u32> {
   let hi = vec2<u32>(s.y << 22u, s.y >> 10u);
   let lo = hi.x + s.x;
-  var v = vec2<u32>(lo, hi.y + select(0u, 1u, lo < s.x));
+  let v = vec2<u32>(lo, hi.y + select(0u, 1u, lo < s.x));
   var k = 0u;
   while ((1u << k) < terms) {
     k++;
   }
-  for (var j = i32(k) - 1; j >= 0; j--) {
-    let pj = res_shl(p, u32(j));
-    if (res_ge(v, pj)) {
-      v = res_sub64(v, pj);
-    }
-  }
-  return v;
+  return res_reduce_below(v, p, k);
 }
 
 // The sum of the residues `value` of the slots before this invocation's, modulo p; `f`,
